@@ -1,0 +1,455 @@
+# shellcheck shell=bash
+# Disposable PostgreSQL 15 and RabbitMQ 3.10 servers for the local runner and the test runner.
+# Source this file; every function works under `set -euo pipefail`.
+#
+#   ensure_server_packages
+#   pg_start DATA_DIR PORT SUPERUSER_PASSWORD LOG_FILE PID_FILE [durable|fast]
+#   pg_stop DATA_DIR PID_FILE
+#   rabbit_start BASE_DIR AMQP_PORT MGMT_PORT NODENAME USER PASSWORD LOG_FILE PID_FILE
+#   rabbit_stop BASE_DIR PID_FILE
+#   rabbit_kill BASE_DIR PID_FILE
+#   free_port [COUNT]
+#   wait_for_tcp HOST PORT TIMEOUT_S
+#
+# Both servers bind to 127.0.0.1 only and keep all their state under the folders they are given.
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+_srv_log() { printf '[servers] %s\n' "$*" >&2; }
+_srv_die() { printf '[servers] ERROR: %s\n' "$*" >&2; return 1; }
+
+# Prints the last lines of each existing file, for error reports.
+_srv_tail() {
+  local f
+  for f in "$@"; do
+    [[ -f "$f" ]] || continue
+    printf -- '----- last lines of %s -----\n' "$f" >&2
+    tail -n 30 "$f" >&2 || true
+  done
+}
+
+# True if PID names a running process (zombies count as gone).
+_srv_pid_alive() {
+  local stat
+  [[ "$1" =~ ^[0-9]+$ ]] || return 1
+  stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ -n "$stat" && "$stat" != Z* ]]
+}
+
+# Prints the pid on the first line of a pid file, or nothing.
+_srv_read_pid() {
+  local pid=""
+  if [[ -s "$1" ]]; then pid="$(head -n 1 "$1" | tr -dc '0-9')"; fi
+  if [[ -n "$pid" ]]; then echo "$pid"; fi
+}
+
+_srv_now() { date +%s; }
+
+# ---------------------------------------------------------------------------------------------
+# Packages
+
+_srv_apt_updated=0
+
+_srv_apt() {
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    command -v sudo >/dev/null || _srv_die "need root (or sudo) to run apt-get $*" || return 1
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}
+
+_srv_apt_install() {
+  if [[ $_srv_apt_updated -eq 0 ]]; then
+    _srv_log "apt-get update"
+    _srv_apt update -qq
+    _srv_apt_updated=1
+  fi
+  _srv_log "installing: $*"
+  _srv_apt install -y -qq --no-install-recommends "$@"
+}
+
+# Installs what is missing. A policy-rc.d that denies every start is put in place for the duration
+# (unless one exists already) so the packages' system-wide services are never started by us.
+ensure_server_packages() {
+  local missing=()
+  [[ -x "$PG_BIN/initdb" ]] || missing+=(postgresql-15)
+  dpkg -s rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+  command -v curl >/dev/null || missing+=(curl)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    return 0
+  fi
+
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
+  fi
+  local rc=0
+  _srv_apt_install "${missing[@]}" || rc=$?
+  if [[ $added_policy -eq 1 ]]; then rm -f "$policy"; fi
+  [[ $rc -eq 0 ]] || _srv_die "apt-get install ${missing[*]} failed (exit $rc)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+
+# Prints COUNT (default 1) distinct TCP ports that are free on 127.0.0.1, one per line.
+free_port() {
+  local count="${1:-1}"
+  if command -v python3 >/dev/null; then
+    python3 - "$count" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+PY
+    return
+  fi
+  # Fallback: random ports in a range below the usual ephemeral range that nothing answers on.
+  local picked=() port
+  while [[ ${#picked[@]} -lt $count ]]; do
+    port=$((20000 + RANDOM % 12000))
+    [[ " ${picked[*]} " == *" $port "* ]] && continue
+    _srv_tcp_open 127.0.0.1 "$port" && continue
+    picked+=("$port")
+  done
+  printf '%s\n' "${picked[@]}"
+}
+
+_srv_tcp_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+# Waits until HOST:PORT accepts TCP connections; fails after TIMEOUT_S seconds.
+wait_for_tcp() {
+  local host="$1" port="$2" timeout_s="$3"
+  local deadline=$(( $(_srv_now) + timeout_s ))
+  until _srv_tcp_open "$host" "$port"; do
+    if (( $(_srv_now) >= deadline )); then
+      _srv_die "nothing accepted connections on $host:$port within ${timeout_s}s"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+# Runs a command as the postgres OS user when we are root (PostgreSQL refuses to run as root).
+_pg_as_owner() {
+  if [[ $EUID -eq 0 ]]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
+
+_pg_owner_chown() {
+  if [[ $EUID -eq 0 ]]; then chown postgres:postgres "$@"; fi
+}
+
+pg_start() {
+  local data_dir="$1" port="$2" password="$3" log_file="$4" pid_file="$5" mode="${6:-durable}"
+  local home socket_dir
+  data_dir="$(realpath -m "$data_dir")"
+  home="$(dirname "$data_dir")"
+  socket_dir="$home/socket"
+  case "$mode" in durable|fast) ;; *) _srv_die "pg_start: mode must be durable or fast, not '$mode'"; return 1 ;; esac
+
+  if _srv_pid_alive "$(_srv_read_pid "$pid_file")" && "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+    _srv_log "PostgreSQL already running on 127.0.0.1:$port (pid $(_srv_read_pid "$pid_file"))"
+    return 0
+  fi
+
+  mkdir -p "$data_dir" "$socket_dir" "$(dirname "$log_file")" "$(dirname "$pid_file")"
+  chmod 700 "$home" "$data_dir"
+  _pg_owner_chown "$home" "$data_dir" "$socket_dir"
+  touch "$log_file"
+  _pg_owner_chown "$log_file"
+  _pg_as_owner test -w "$data_dir" -a -w "$log_file" ||
+    _srv_die "the postgres OS user cannot reach $data_dir or $log_file: make the parent folders traversable (chmod o+x)" ||
+    return 1
+
+  if [[ ! -f "$data_dir/PG_VERSION" ]]; then
+    _pg_initdb "$data_dir" "$password" "$log_file" || return 1
+  fi
+
+  local opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$socket_dir' -c max_connections=300"
+  if [[ "$mode" == fast ]]; then
+    # Test data is disposable: trade crash safety for speed.
+    opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  if ! _pg_as_owner "$PG_BIN/pg_ctl" start -D "$data_dir" -l "$log_file" -w -t 60 -o "$opts" >/dev/null; then
+    _srv_tail "$log_file"
+    _srv_die "PostgreSQL did not start on 127.0.0.1:$port (log: $log_file)"
+    return 1
+  fi
+  _pg_wait_ready "$port" 60 "$log_file" || return 1
+  _srv_read_pid "$data_dir/postmaster.pid" >"$pid_file"
+}
+
+_pg_initdb() {
+  local data_dir="$1" password="$2" log_file="$3"
+  local pwfile
+  pwfile="$(dirname "$data_dir")/.pwfile"
+  (umask 077 && printf '%s\n' "$password" >"$pwfile")
+  _pg_owner_chown "$pwfile"
+  local rc=0
+  _pg_as_owner "$PG_BIN/initdb" -D "$data_dir" -U postgres --pwfile="$pwfile" \
+    --auth=scram-sha-256 --encoding=UTF8 --locale=C --no-instructions >>"$log_file" 2>&1 || rc=$?
+  rm -f "$pwfile"
+  if [[ $rc -ne 0 ]]; then
+    _srv_tail "$log_file"
+    _srv_die "initdb failed for $data_dir (exit $rc)"
+    return 1
+  fi
+}
+
+_pg_wait_ready() {
+  local port="$1" timeout_s="$2" log_file="$3"
+  local deadline=$(( $(_srv_now) + timeout_s ))
+  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port"; do
+    if (( $(_srv_now) >= deadline )); then
+      _srv_tail "$log_file"
+      _srv_die "PostgreSQL on 127.0.0.1:$port not ready within ${timeout_s}s"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+pg_stop() {
+  local data_dir="$1" pid_file="$2"
+  if [[ -f "$data_dir/postmaster.pid" ]] &&
+    _pg_as_owner "$PG_BIN/pg_ctl" status -D "$data_dir" >/dev/null 2>&1; then
+    _pg_as_owner "$PG_BIN/pg_ctl" stop -D "$data_dir" -m fast -w -t 60 >/dev/null ||
+      _srv_die "pg_ctl stop failed for $data_dir" || return 1
+  fi
+  rm -f "$pid_file"
+}
+
+# ---------------------------------------------------------------------------------------------
+# RabbitMQ
+
+# The package's own start script; /usr/sbin/rabbitmq-server switches to the rabbitmq user and
+# drops our environment.
+_rabbit_sbin() {
+  local server
+  server="$(dpkg -L rabbitmq-server 2>/dev/null | grep '^/usr/lib/rabbitmq/.*/sbin/rabbitmq-server$' | head -n 1)"
+  [[ -x "$server" ]] || _srv_die "rabbitmq-server's lib/.../sbin/rabbitmq-server not found (is the package installed?)" || return 1
+  dirname "$server"
+}
+
+_rabbit_port_free() { ! _srv_tcp_open 127.0.0.1 "$1"; }
+
+# Prints "DIST_PORT EPMD_PORT", reusing the ones recorded in BASE_DIR so a restarted node keeps them.
+_rabbit_aux_ports() {
+  local base="$1" amqp="$2"
+  local ports_file="$base/ports" dist epmd
+  if [[ -s "$ports_file" ]]; then
+    cat "$ports_file"
+    return
+  fi
+  dist=$((amqp + 10000))
+  if (( dist > 65535 )) || ! _rabbit_port_free "$dist"; then
+    dist="$(free_port 1)"
+  fi
+  # A private epmd per node: concurrent runs do not share (or kill) each other's port mapper.
+  epmd="$(free_port 1)"
+  while [[ "$epmd" == "$dist" ]]; do epmd="$(free_port 1)"; done
+  echo "$dist $epmd" | tee "$ports_file"
+}
+
+_rabbit_write_config() {
+  local base="$1" amqp="$2" mgmt="$3" user="$4" password="$5"
+  (umask 077 && cat >"$base/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$amqp
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $mgmt
+default_vhost = /
+default_user = $user
+default_pass = $password
+default_user_tags.administrator = true
+loopback_users = none
+EOF
+  )
+  echo '[rabbitmq_management].' >"$base/enabled_plugins"
+  : >"$base/rabbitmq-env.conf"
+}
+
+# env.sh exports everything the server and the CLI tools (rabbitmqctl) need to find this node.
+_rabbit_write_env() {
+  local base="$1" amqp="$2" node="$3" dist="$4" epmd="$5" sbin="$6"
+  local -a vars=(
+    HOME="$base"
+    RABBITMQ_NODENAME="$node@localhost"
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    RABBITMQ_NODE_PORT="$amqp"
+    RABBITMQ_DIST_PORT="$dist"
+    RABBITMQ_MNESIA_BASE="$base/mnesia"
+    RABBITMQ_LOG_BASE="$base/log"
+    RABBITMQ_PID_FILE="$base/node.pid"
+    RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf"
+    RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
+    RABBITMQ_CONF_ENV_FILE="$base/rabbitmq-env.conf"
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    ERL_EPMD_ADDRESS=127.0.0.1
+    ERL_EPMD_PORT="$epmd"
+    RABBITMQ_SBIN="$sbin"
+  )
+  local kv
+  {
+    echo "# Generated by deploy/local/lib/servers.sh: source in a subshell to run rabbitmqctl on this node."
+    for kv in "${vars[@]}"; do
+      printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+    done
+    # shellcheck disable=SC2016
+    echo 'export PATH="$RABBITMQ_SBIN:$PATH"'
+  } >"$base/env.sh"
+}
+
+# curl reads the credentials from stdin so the password does not show in `ps`.
+_rabbit_mgmt_ok() {
+  local mgmt="$1" user="$2" password="$3"
+  printf 'user = "%s:%s"\n' "$user" "$password" |
+    curl -fsS -o /dev/null --max-time 5 -K - "http://127.0.0.1:$mgmt/api/overview" 2>/dev/null
+}
+
+rabbit_start() {
+  local base="$1" amqp="$2" mgmt="$3" node="$4" user="$5" password="$6" log_file="$7" pid_file="$8"
+  base="$(realpath -m "$base")"
+
+  if [[ -n "$(_rabbit_node_pid "$base" "$pid_file")" ]] && _srv_tcp_open 127.0.0.1 "$amqp"; then
+    _srv_log "RabbitMQ already running on 127.0.0.1:$amqp (pid $(_srv_read_pid "$pid_file"))"
+    return 0
+  fi
+
+  local sbin dist epmd
+  sbin="$(_rabbit_sbin)" || return 1
+  mkdir -p "$base/mnesia" "$base/log" "$(dirname "$log_file")" "$(dirname "$pid_file")"
+  chmod 700 "$base"
+  read -r dist epmd < <(_rabbit_aux_ports "$base" "$amqp")
+  _rabbit_write_config "$base" "$amqp" "$mgmt" "$user" "$password"
+  _rabbit_write_env "$base" "$amqp" "$node" "$dist" "$epmd" "$sbin"
+
+  # We start epmd ourselves, detached from our stdout/stderr, so that no daemon of this node ever
+  # holds the caller's pipes open (`tests/run.sh | cat` must finish).
+  (
+    # shellcheck source=/dev/null
+    . "$base/env.sh"
+    epmd -daemon -address 127.0.0.1 -port "$ERL_EPMD_PORT"
+  ) </dev/null >/dev/null 2>&1 || true
+
+  local launcher
+  (
+    # shellcheck source=/dev/null
+    . "$base/env.sh"
+    exec setsid -w "$sbin/rabbitmq-server"
+  ) </dev/null >>"$log_file" 2>&1 &
+  launcher=$!
+
+  local node_log="$base/log/$node@localhost.log"
+  _rabbit_wait_ready "$amqp" "$mgmt" "$user" "$password" "$launcher" 90 "$log_file" "$node_log" || return 1
+  local node_pid
+  node_pid="$(_srv_read_pid "$base/node.pid")"
+  _srv_pid_alive "$node_pid" || node_pid="$launcher"
+  echo "$node_pid" >"$pid_file"
+}
+
+_rabbit_wait_ready() {
+  local amqp="$1" mgmt="$2" user="$3" password="$4" launcher="$5" timeout_s="$6" log_file="$7" node_log="$8"
+  local deadline=$(( $(_srv_now) + timeout_s ))
+  until _srv_tcp_open 127.0.0.1 "$amqp" && _rabbit_mgmt_ok "$mgmt" "$user" "$password"; do
+    if ! _srv_pid_alive "$launcher"; then
+      _srv_tail "$log_file" "$node_log"
+      _srv_die "RabbitMQ exited during start-up (log: $log_file, $node_log)"
+      return 1
+    fi
+    if (( $(_srv_now) >= deadline )); then
+      _srv_tail "$log_file" "$node_log"
+      _srv_die "RabbitMQ not ready on 127.0.0.1:$amqp / management :$mgmt within ${timeout_s}s"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# Prints the node's pid (from PID_FILE, else the node's own pid file) if that process is still an
+# Erlang VM, so a stale pid file never makes us signal an unrelated process.
+_rabbit_node_pid() {
+  local base="$1" pid_file="$2" pid
+  for pid in "$(_srv_read_pid "$pid_file")" "$(_srv_read_pid "$base/node.pid")"; do
+    if _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]]; then
+      echo "$pid"
+      return
+    fi
+  done
+}
+
+rabbit_stop() {
+  local base="$1" pid_file="$2"
+  base="$(realpath -m "$base")"
+  local pid
+  pid="$(_rabbit_node_pid "$base" "$pid_file")"
+
+  if [[ -f "$base/env.sh" && -n "$pid" ]]; then
+    # `rabbitmqctl stop PID_FILE` returns once the node's OS process has exited.
+    (
+      # shellcheck source=/dev/null
+      . "$base/env.sh"
+      timeout 60 rabbitmqctl stop "$RABBITMQ_PID_FILE"
+    ) </dev/null >/dev/null 2>&1 || _srv_log "rabbitmqctl stop failed; terminating pid $pid"
+  fi
+  if [[ -n "$pid" ]] && _srv_pid_alive "$pid"; then
+    _srv_kill_group "$pid" 30
+  fi
+  if [[ -f "$base/env.sh" ]]; then
+    # Our private epmd: it refuses to die while a node is still registered with it.
+    (
+      # shellcheck source=/dev/null
+      . "$base/env.sh"
+      epmd -port "$ERL_EPMD_PORT" -kill
+    ) </dev/null >/dev/null 2>&1 || true
+  fi
+  rm -f "$pid_file"
+}
+
+# Simulates a broker crash: KILL the node at once (no graceful shutdown); rabbit_start recovers it.
+rabbit_kill() {
+  local base="$1" pid_file="$2" pid
+  pid="$(_rabbit_node_pid "$(realpath -m "$base")" "$pid_file")"
+  if [[ -n "$pid" ]]; then
+    _srv_signal_group KILL "$pid"
+    while _srv_pid_alive "$pid"; do sleep 0.05; done
+  fi
+  rm -f "$pid_file"
+}
+
+# Sends SIGNAL to PID and to its process group (never our own group).
+_srv_signal_group() {
+  local signal="$1" pid="$2" pgid own
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')"
+  own="$(ps -o pgid= -p $$ | tr -d ' ')"
+  kill "-$signal" "$pid" 2>/dev/null || true
+  if [[ -n "$pgid" && "$pgid" != "$own" ]]; then
+    kill "-$signal" -- "-$pgid" 2>/dev/null || true
+  fi
+}
+
+# TERM a pid and its process group, wait up to GRACE_S seconds, then KILL.
+_srv_kill_group() {
+  local pid="$1" grace_s="$2"
+  _srv_signal_group TERM "$pid"
+  local deadline=$(( $(_srv_now) + grace_s ))
+  while _srv_pid_alive "$pid" && (( $(_srv_now) < deadline )); do sleep 0.5; done
+  if _srv_pid_alive "$pid"; then
+    _srv_log "pid $pid still alive after ${grace_s}s: KILL"
+    _srv_signal_group KILL "$pid"
+  fi
+}

@@ -1,0 +1,227 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace Telemetry.Database.Migrations;
+
+[DbContext(typeof(SchemaDbContext))]
+[Migration("20261122140000_InitialSchema")]
+public sealed class InitialSchema : Migration
+{
+    protected override void Up(MigrationBuilder migrationBuilder)
+    {
+        migrationBuilder.Sql(Catalogue);
+        migrationBuilder.Sql(RawEvents);
+        migrationBuilder.Sql(Aggregates);
+        migrationBuilder.Sql(Audit);
+        migrationBuilder.Sql(Partitioning);
+        migrationBuilder.Sql(RolesAndGrants);
+    }
+
+    protected override void Down(MigrationBuilder migrationBuilder) =>
+        migrationBuilder.Sql("""
+            DROP FUNCTION IF EXISTS ensure_daily_partitions(text, date, date);
+            DROP TABLE IF EXISTS audit_logs, cycle_aggregates, track_aggregates, question_aggregates,
+                processed_events, answer_events, outbox_messages, attempts, learners, cycles, questions, tracks;
+            """);
+
+    // The attempts API's own tables: catalogue, cycles, learners, attempts and the transactional outbox.
+    private const string Catalogue = """
+        CREATE TABLE tracks (
+            track_id                 uuid PRIMARY KEY,
+            title                    text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+            pass_threshold_pct       int  NOT NULL CHECK (pass_threshold_pct BETWEEN 0 AND 100),
+            review_band_pct          int  NOT NULL CHECK (review_band_pct BETWEEN 0 AND 100),
+            min_seconds_per_question int  NOT NULL CHECK (min_seconds_per_question BETWEEN 0 AND 3600),
+            updated_at               timestamptz NOT NULL
+        );
+        CREATE TABLE questions (
+            question_id    uuid PRIMARY KEY,
+            track_id       uuid NOT NULL REFERENCES tracks ON DELETE CASCADE,
+            position       int  NOT NULL,
+            correct_answer text NOT NULL CHECK (length(correct_answer) <= 500)
+        );
+        CREATE INDEX questions_track_id ON questions (track_id, position);
+        CREATE TABLE cycles (
+            cycle_number int PRIMARY KEY CHECK (cycle_number > 0),
+            starts_at    timestamptz NOT NULL,
+            ends_at      timestamptz NOT NULL,
+            updated_at   timestamptz NOT NULL,
+            CHECK (ends_at > starts_at),
+            CONSTRAINT cycles_do_not_overlap EXCLUDE USING gist (tstzrange(starts_at, ends_at) WITH &&)
+        );
+        CREATE TABLE learners (
+            wallet_address    text PRIMARY KEY,
+            approved_attempts int NOT NULL DEFAULT 0,
+            level             int NOT NULL DEFAULT 1,
+            updated_at        timestamptz NOT NULL
+        );
+        CREATE TABLE attempts (
+            attempt_id         uuid PRIMARY KEY,
+            wallet_address     text NOT NULL,
+            track_id           uuid NOT NULL,
+            request_hash       bytea NOT NULL,
+            duration_sec       int NOT NULL,
+            answered_count     int NOT NULL,
+            correct_count      int NOT NULL,
+            score_basis_points int NOT NULL CHECK (score_basis_points BETWEEN 0 AND 10000),
+            auto_decision      text NOT NULL CHECK (auto_decision IN ('approved', 'rejected', 'pending')),
+            level_at_time      int NOT NULL,
+            cycle_number       int NULL,
+            created_at         timestamptz NOT NULL
+        );
+        CREATE INDEX attempts_wallet ON attempts (wallet_address, created_at);
+        CREATE TABLE outbox_messages (
+            id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            message_id       uuid NOT NULL,
+            payload          jsonb NOT NULL,
+            created_at       timestamptz NOT NULL,
+            sent_at          timestamptz NULL,
+            publish_attempts int NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_messages_unsent ON outbox_messages (id) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_messages_sent ON outbox_messages (sent_at) WHERE sent_at IS NOT NULL;
+        """;
+
+    // Raw events and the aggregator's processed-events ledger: daily range partitions on created_at, which is fixed at
+    // submit, so a duplicate always meets its original in the same partition and the primary key catches it.
+    private const string RawEvents = """
+        CREATE TABLE answer_events (
+            id                   uuid NOT NULL,
+            attempt_id           uuid NOT NULL,
+            wallet_address       text NOT NULL,
+            track_id             uuid NOT NULL,
+            question_id          uuid NOT NULL,
+            selected_answer      text NOT NULL,
+            is_correct           boolean NOT NULL,
+            score_basis_points   int NOT NULL CHECK (score_basis_points BETWEEN 0 AND 10000),
+            attempt_duration_sec int NOT NULL CHECK (attempt_duration_sec >= 0),
+            level_at_time        int NOT NULL,
+            auto_decision        text NOT NULL CHECK (auto_decision IN ('approved', 'rejected', 'pending')),
+            cycle_number         int NULL,
+            answer_index         int NOT NULL,
+            answer_count         int NOT NULL,
+            created_at           timestamptz NOT NULL,
+            ingested_at          timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (id, created_at)
+        ) PARTITION BY RANGE (created_at);
+        CREATE INDEX answer_events_track ON answer_events (track_id, created_at);
+        CREATE INDEX answer_events_attempt ON answer_events (attempt_id);
+
+        CREATE TABLE processed_events (
+            event_id     uuid NOT NULL,
+            created_at   timestamptz NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (event_id, created_at)
+        ) PARTITION BY RANGE (created_at);
+        """;
+
+    // Kept forever. Counts and sums are stored; accuracy and averages are derived from them by the database.
+    private const string Aggregates = """
+        CREATE TABLE question_aggregates (
+            question_id        uuid PRIMARY KEY,
+            track_id           uuid NOT NULL,
+            attempts_total     bigint NOT NULL,
+            correct_total      bigint NOT NULL,
+            duration_sum_sec   bigint NOT NULL,
+            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(100.0 * correct_total / attempts_total, 2) END) STORED,
+            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
+            last_calculated_at timestamptz NOT NULL
+        );
+        CREATE INDEX question_aggregates_track ON question_aggregates (track_id, question_id);
+        CREATE TABLE track_aggregates (
+            track_id           uuid PRIMARY KEY,
+            attempts_total     bigint NOT NULL,
+            answers_total      bigint NOT NULL,
+            correct_total      bigint NOT NULL,
+            duration_sum_sec   bigint NOT NULL,
+            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN answers_total = 0 THEN 0 ELSE round(100.0 * correct_total / answers_total, 2) END) STORED,
+            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
+            last_calculated_at timestamptz NOT NULL
+        );
+        CREATE TABLE cycle_aggregates (
+            cycle_number       int PRIMARY KEY,
+            attempts_total     bigint NOT NULL,
+            answers_total      bigint NOT NULL,
+            correct_total      bigint NOT NULL,
+            duration_sum_sec   bigint NOT NULL,
+            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN answers_total = 0 THEN 0 ELSE round(100.0 * correct_total / answers_total, 2) END) STORED,
+            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
+            last_calculated_at timestamptz NOT NULL
+        );
+        """;
+
+    private const string Audit = """
+        CREATE TABLE audit_logs (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            action      text NOT NULL,
+            service     text NOT NULL,
+            instance    text NOT NULL,
+            occurred_at timestamptz NOT NULL DEFAULT now(),
+            details     jsonb NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_logs_action ON audit_logs (action, occurred_at);
+        CREATE INDEX audit_logs_occurred ON audit_logs (occurred_at);
+        """;
+
+    // Services do not own the partitioned tables, so they create partitions through this definer function;
+    // the advisory lock keeps replicas from racing on the same partition.
+    private const string Partitioning = """
+        CREATE FUNCTION ensure_daily_partitions(parent text, from_day date, to_day date) RETURNS int
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public SET lock_timeout = '10s' AS $$
+        DECLARE
+            day date := from_day;
+            partition text;
+            created int := 0;
+        BEGIN
+            IF parent NOT IN ('answer_events', 'processed_events') THEN
+                RAISE EXCEPTION 'ensure_daily_partitions: % is not a daily-partitioned table', parent;
+            END IF;
+            IF to_day < from_day OR to_day - from_day > 400 THEN
+                RAISE EXCEPTION 'ensure_daily_partitions: bad range % .. %', from_day, to_day;
+            END IF;
+            PERFORM pg_advisory_xact_lock(hashtext('ensure_daily_partitions:' || parent));
+            WHILE day <= to_day LOOP
+                partition := format('%s_p%s', parent, to_char(day, 'YYYYMMDD'));
+                IF to_regclass(partition) IS NULL THEN
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                        partition, parent, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
+                    created := created + 1;
+                END IF;
+                day := day + 1;
+            END LOOP;
+            RETURN created;
+        END $$;
+        REVOKE ALL ON FUNCTION ensure_daily_partitions(text, date, date) FROM PUBLIC;
+        """;
+
+    // One NOLOGIN role per service (the setup step enables login with a password). Roles are cluster-wide, so
+    // creation tolerates a role that another database on the same server already made.
+    private const string RolesAndGrants = """
+        DO $$
+        DECLARE role text;
+        BEGIN
+            FOREACH role IN ARRAY ARRAY['telemetry_attempts', 'telemetry_ingestor', 'telemetry_aggregator', 'telemetry_stats'] LOOP
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) THEN
+                    BEGIN
+                        EXECUTE format('CREATE ROLE %I NOLOGIN', role);
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                    END;
+                END IF;
+            END LOOP;
+        END $$;
+
+        GRANT SELECT, INSERT, UPDATE, DELETE ON tracks, questions, cycles, learners, attempts, outbox_messages TO telemetry_attempts;
+
+        GRANT SELECT, INSERT ON answer_events TO telemetry_ingestor;
+        GRANT INSERT ON audit_logs TO telemetry_ingestor;
+        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date) TO telemetry_ingestor;
+
+        GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates TO telemetry_aggregator;
+        GRANT SELECT, INSERT ON processed_events TO telemetry_aggregator;
+        GRANT INSERT ON audit_logs TO telemetry_aggregator;
+        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date) TO telemetry_aggregator;
+
+        -- The stats API reads aggregates and the cycle calendar (to know which cycle is current), nothing else.
+        GRANT SELECT ON question_aggregates, track_aggregates, cycle_aggregates, cycles TO telemetry_stats;
+        """;
+}

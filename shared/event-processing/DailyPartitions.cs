@@ -1,0 +1,107 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Telemetry.EventProcessing;
+
+/// <summary>
+/// Daily partitions of one time-partitioned table: created ahead of time on a schedule, and the day range that exists,
+/// so an event whose day has no partition (too old: dropped by retention; too far ahead) is refused with a reason
+/// instead of failing its whole batch.
+/// </summary>
+public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, TimeProvider clock)
+{
+    private volatile StrongBox? _window;
+
+    public string Table => table;
+
+    /// <summary>Creates the partitions from <paramref name="daysBack"/> days ago to <paramref name="daysAhead"/> days ahead.</summary>
+    public async Task<int> EnsureAsync(int daysBack, int daysAhead, CancellationToken cancellationToken)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        await using var command = dataSource.CreateCommand("SELECT ensure_daily_partitions($1, $2, $3)");
+        command.Parameters.AddWithValue(table);
+        command.Parameters.AddWithValue(today.AddDays(-daysBack));
+        command.Parameters.AddWithValue(today.AddDays(daysAhead));
+        var created = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await RefreshAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>Re-reads which days have partitions (names end in _pYYYYMMDD, see ensure_daily_partitions).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT min(right(c.relname, 8)), max(right(c.relname, 8))
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = $1::regclass
+            """);
+        command.Parameters.AddWithValue(table);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        _window = reader.IsDBNull(0)
+            ? new StrongBox(null)
+            : new StrongBox(new DayRange(ParseDay(reader.GetString(0)), ParseDay(reader.GetString(1))));
+    }
+
+    /// <summary>Null when the event's day has a partition, else why not. Refreshes once when the answer looks stale.</summary>
+    public async ValueTask<string?> RefusalAsync(DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        if (_window is null || !Covers(_window.Range, createdAt))
+            await RefreshAsync(cancellationToken);
+        var range = _window!.Range;
+        if (Covers(range, createdAt))
+            return null;
+        return range is null
+            ? $"no {table} partitions exist yet"
+            : $"createdAt {createdAt:O} is outside the {table} partitions that exist ({range.First:yyyy-MM-dd} .. {range.Last:yyyy-MM-dd}); "
+              + (DateOnly.FromDateTime(createdAt.UtcDateTime) < range.First ? "older than the retention window" : "too far in the future");
+    }
+
+    private static bool Covers(DayRange? range, DateTimeOffset createdAt)
+    {
+        if (range is null)
+            return false;
+        var day = DateOnly.FromDateTime(createdAt.UtcDateTime);
+        return day >= range.First && day <= range.Last;
+    }
+
+    private static DateOnly ParseDay(string yyyymmdd) => DateOnly.ParseExact(yyyymmdd, "yyyyMMdd", CultureInfo.InvariantCulture);
+
+    private sealed record DayRange(DateOnly First, DateOnly Last);
+
+    private sealed record StrongBox(DayRange? Range);
+}
+
+public sealed class PartitionOptions
+{
+    public int DaysBack { get; set; } = 2;
+    public int DaysAhead { get; set; } = 7;
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Keeps partitions created ahead: once at startup and then on <see cref="PartitionOptions.CheckInterval"/>.</summary>
+public sealed class PartitionMaintenance(DailyPartitions partitions, PartitionOptions options, TimeProvider clock, ILogger<PartitionMaintenance> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var created = await partitions.EnsureAsync(options.DaysBack, options.DaysAhead, stoppingToken);
+                if (created > 0)
+                    logger.LogInformation("Created {Created} daily partitions of {Table}", created, partitions.Table);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(ex, "Could not ensure partitions of {Table}; retrying in a minute", partitions.Table);
+                await Task.Delay(TimeSpan.FromMinutes(1), clock, stoppingToken);
+                continue;
+            }
+            await Task.Delay(options.CheckInterval, clock, stoppingToken);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Telemetry.ServiceDefaults;
+
+public static class Observability
+{
+    /// <summary>Activity sources and meters of our own code; every service names its own under this prefix.</summary>
+    public const string SourcePrefix = "Telemetry.";
+
+    private static readonly string[] FrameworkSources = ["Microsoft.AspNetCore", "System.Net.Http", "MassTransit", "Npgsql"];
+    private static readonly string[] FrameworkMeters =
+        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime", "MassTransit", "Npgsql"];
+
+    /// <summary>
+    /// JSON logs on stdout carrying trace and span ids, and OpenTelemetry traces, metrics and logs exported over OTLP
+    /// when OTEL_EXPORTER_OTLP_ENDPOINT is set (Seq and any collector ingest OTLP). The OpenTelemetry Hosting package
+    /// does not restore here, so the providers are built with the core SDK and disposed with the container.
+    /// </summary>
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder, string serviceName)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: ServiceIdentity.Create(serviceName).Instance);
+
+        builder.Logging.ClearProviders();
+        // Framework chatter stays at Warning unless Logging__LogLevel__… says otherwise.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        if (otlp)
+            builder.Logging.AddOpenTelemetry(o =>
+            {
+                o.SetResourceBuilder(resource);
+                o.IncludeFormattedMessage = true;
+                o.AddOtlpExporter();
+            });
+
+        var tracing = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSource(FrameworkSources)
+            .AddSource(SourcePrefix + "*");
+        var metrics = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter(FrameworkMeters)
+            .AddMeter(SourcePrefix + "*");
+        if (otlp)
+        {
+            tracing.AddOtlpExporter();
+            metrics.AddOtlpExporter();
+        }
+        else
+        {
+            // Without an exporter, still sample so that logs carry real trace ids.
+            tracing.SetSampler(new AlwaysOnSampler());
+        }
+
+        // Factories (not instances) so the container disposes and flushes them; the activator builds them at start.
+        builder.Services.AddSingleton(_ => tracing.Build());
+        builder.Services.AddSingleton(_ => metrics.Build());
+        builder.Services.AddHostedService<TelemetryProvidersActivator>();
+        return builder;
+    }
+
+    private sealed class TelemetryProvidersActivator(TracerProvider tracer, MeterProvider meter) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            tracer.ForceFlush(2000);
+            meter.ForceFlush(2000);
+            return Task.CompletedTask;
+        }
+    }
+
+    public static ActivitySource CreateSource(string serviceName) => new(SourcePrefix + serviceName);
+}

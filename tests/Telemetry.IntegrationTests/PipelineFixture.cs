@@ -1,0 +1,85 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Telemetry.Database;
+using Telemetry.Testing;
+using Xunit;
+
+namespace Telemetry.IntegrationTests;
+
+/// <summary>A private database and virtual host with the ingestor, aggregator and stats API running against them.</summary>
+public sealed class PipelineFixture : IAsyncLifetime
+{
+    public const string DashboardKey = "test-dashboard-key-0123456789";
+
+    public TestDatabase Database { get; private set; } = null!;
+    public TestBroker Broker { get; private set; } = null!;
+    public TestPublisher Publisher { get; private set; } = null!;
+    public ServiceHost<EventIngestor.Program> Ingestor { get; private set; } = null!;
+    public ServiceHost<Aggregator.Program> Aggregator { get; private set; } = null!;
+    public ServiceHost<StatsApi.Program> Stats { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync();
+        Broker = await TestBroker.CreateAsync();
+        Ingestor = new ServiceHost<EventIngestor.Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.EventIngestor),
+            ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
+            ["IngestorOptions:TimeLimit"] = "00:00:00.100",
+        });
+        Aggregator = new ServiceHost<Aggregator.Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.Aggregator),
+            ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
+            ["AggregatorOptions:FlushInterval"] = "00:00:00.200",
+        });
+        Stats = new ServiceHost<StatsApi.Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.StatsApi),
+            ["DashboardKeys:Sha256:0"] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(DashboardKey))),
+        });
+        _ = Ingestor.Server;
+        _ = Aggregator.Server;
+        _ = Stats.Server;
+        await WaitReadyAsync(Ingestor.CreateClient());
+        await WaitReadyAsync(Aggregator.CreateClient());
+        Publisher = await TestPublisher.StartAsync(Broker);
+    }
+
+    public HttpClient StatsClient()
+    {
+        var client = Stats.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", DashboardKey);
+        return client;
+    }
+
+    public async Task<List<T>> GetListAsync<T>(string path) =>
+        (await StatsClient().GetFromJsonAsync<List<T>>(path))!;
+
+    /// <summary>Waits until both consumers have drained their queues.</summary>
+    public Task WaitUntilDrainedAsync(TimeSpan? timeout = null) =>
+        Eventually.Until(
+            async () => (await Broker.QueueDepthAsync("event-ingestor"), await Broker.QueueDepthAsync("aggregator")),
+            depths => depths.Item1 == (0, 0) && depths.Item2 == (0, 0),
+            timeout ?? TimeSpan.FromSeconds(60),
+            "the event-ingestor and aggregator queues to drain");
+
+    private static Task WaitReadyAsync(HttpClient client) =>
+        Eventually.Until(
+            async () => (await client.GetAsync("/health/ready")).StatusCode,
+            status => status == System.Net.HttpStatusCode.OK,
+            TimeSpan.FromSeconds(60),
+            "the service to report ready");
+
+    public async Task DisposeAsync()
+    {
+        await Publisher.DisposeAsync();
+        await Ingestor.DisposeAsync();
+        await Aggregator.DisposeAsync();
+        await Stats.DisposeAsync();
+        await Broker.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

@@ -1,0 +1,20 @@
+namespace Telemetry.Testing;
+
+/// <summary>
+/// The one seam through which tests get their servers: connection settings from the environment. tests/run.sh starts
+/// disposable PostgreSQL and RabbitMQ processes and exports these; a container-based runner could export the same.
+/// </summary>
+public static class TestServers
+{
+    public static string PostgresAdmin => Require("TELEMETRY_TEST_POSTGRES");
+    public static string RabbitMq => Require("TELEMETRY_TEST_RABBITMQ");
+    public static string RabbitMqManagement => Require("TELEMETRY_TEST_RABBITMQ_MANAGEMENT");
+
+    /// <summary>A script taking "stop" or "start" for the test broker, for outage tests.</summary>
+    public static string RabbitMqControl => Require("TELEMETRY_TEST_RABBITMQ_CONTROL");
+
+    private static string Require(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{name} is not set: run the tests with tests/run.sh, which starts the servers.");
+}
