@@ -68,6 +68,10 @@ cleanup() {
     say "stopping PostgreSQL"
     pg_stop "$PG_DATA" "$PG_PID"
   fi
+  # The summary goes last: CI reads the closing line.
+  if [[ -n "$WORK" && -f "$WORK/dotnet-test.log" ]]; then
+    summarize "$WORK/dotnet-test.log"
+  fi
   if [[ -n "$WORK" && -d "$WORK" ]]; then
     rm -rf "$WORK"
   fi
@@ -150,7 +154,6 @@ main() {
   dotnet test "$solution" -c Release --logger "console;verbosity=normal" "$@" 2>&1 |
     tee "$WORK/dotnet-test.log" || rc=$?
   say "dotnet test finished in $(since "$started") with exit code $rc"
-  summarize "$WORK/dotnet-test.log"
   return "$rc"
 }
 

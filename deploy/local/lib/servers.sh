@@ -66,7 +66,8 @@ _srv_apt_install() {
     _srv_apt_updated=1
   fi
   _srv_log "installing: $*"
-  _srv_apt install -y -qq --no-install-recommends "$@"
+  # --no-upgrade: never replace the binaries of servers that may be running on this machine.
+  _srv_apt install -y -qq --no-install-recommends --no-upgrade "$@"
 }
 
 # Installs what is missing. A policy-rc.d that denies every start is put in place for the duration
@@ -166,6 +167,11 @@ pg_start() {
     return 0
   fi
 
+  if _srv_tcp_open 127.0.0.1 "$port"; then
+    _srv_die "cannot start PostgreSQL: port $port on 127.0.0.1 is already in use"
+    return 1
+  fi
+
   mkdir -p "$data_dir" "$socket_dir" "$(dirname "$log_file")" "$(dirname "$pid_file")"
   chmod 700 "$home" "$data_dir"
   _pg_owner_chown "$home" "$data_dir" "$socket_dir"
@@ -184,12 +190,13 @@ pg_start() {
     # Test data is disposable: trade crash safety for speed.
     opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
-  if ! _pg_as_owner "$PG_BIN/pg_ctl" start -D "$data_dir" -l "$log_file" -w -t 60 -o "$opts" >/dev/null; then
+  if ! _pg_as_owner "$PG_BIN/pg_ctl" start -D "$data_dir" -l "$log_file" -w -t 60 -o "$opts" >/dev/null ||
+    ! _pg_wait_ready "$port" 60; then
     _srv_tail "$log_file"
+    pg_stop "$data_dir" "$pid_file" || true
     _srv_die "PostgreSQL did not start on 127.0.0.1:$port (log: $log_file)"
     return 1
   fi
-  _pg_wait_ready "$port" 60 "$log_file" || return 1
   _srv_read_pid "$data_dir/postmaster.pid" >"$pid_file"
 }
 
@@ -211,12 +218,11 @@ _pg_initdb() {
 }
 
 _pg_wait_ready() {
-  local port="$1" timeout_s="$2" log_file="$3"
+  local port="$1" timeout_s="$2"
   local deadline=$(( $(_srv_now) + timeout_s ))
   until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port"; do
     if (( $(_srv_now) >= deadline )); then
-      _srv_tail "$log_file"
-      _srv_die "PostgreSQL on 127.0.0.1:$port not ready within ${timeout_s}s"
+      _srv_log "PostgreSQL on 127.0.0.1:$port not ready within ${timeout_s}s"
       return 1
     fi
     sleep 0.2
@@ -299,6 +305,7 @@ _rabbit_write_env() {
     RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
     RABBITMQ_CONF_ENV_FILE="$base/rabbitmq-env.conf"
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    ERL_CRASH_DUMP="$base/erl_crash.dump"
     ERL_EPMD_ADDRESS=127.0.0.1
     ERL_EPMD_PORT="$epmd"
     RABBITMQ_SBIN="$sbin"
@@ -325,10 +332,19 @@ rabbit_start() {
   local base="$1" amqp="$2" mgmt="$3" node="$4" user="$5" password="$6" log_file="$7" pid_file="$8"
   base="$(realpath -m "$base")"
 
-  if [[ -n "$(_rabbit_node_pid "$base" "$pid_file")" ]] && _srv_tcp_open 127.0.0.1 "$amqp"; then
+  if [[ -n "$(_rabbit_launcher_pid "$pid_file")$(_rabbit_beam_pid "$base")" ]] &&
+    _srv_tcp_open 127.0.0.1 "$amqp"; then
     _srv_log "RabbitMQ already running on 127.0.0.1:$amqp (pid $(_srv_read_pid "$pid_file"))"
     return 0
   fi
+
+  local port
+  for port in "$amqp" "$mgmt"; do
+    if ! _rabbit_port_free "$port"; then
+      _srv_die "cannot start RabbitMQ: port $port on 127.0.0.1 is already in use"
+      return 1
+    fi
+  done
 
   local sbin dist epmd
   sbin="$(_rabbit_sbin)" || return 1
@@ -350,16 +366,18 @@ rabbit_start() {
   (
     # shellcheck source=/dev/null
     . "$base/env.sh"
+    cd "$base" || exit
     exec setsid -w "$sbin/rabbitmq-server"
   ) </dev/null >>"$log_file" 2>&1 &
   launcher=$!
+  # Recorded at once so that a start interrupted by Ctrl-C can still be stopped.
+  echo "$launcher" >"$pid_file"
 
   local node_log="$base/log/$node@localhost.log"
-  _rabbit_wait_ready "$amqp" "$mgmt" "$user" "$password" "$launcher" 90 "$log_file" "$node_log" || return 1
-  local node_pid
-  node_pid="$(_srv_read_pid "$base/node.pid")"
-  _srv_pid_alive "$node_pid" || node_pid="$launcher"
-  echo "$node_pid" >"$pid_file"
+  if ! _rabbit_wait_ready "$amqp" "$mgmt" "$user" "$password" "$launcher" 90 "$log_file" "$node_log"; then
+    rabbit_stop "$base" "$pid_file"
+    return 1
+  fi
 }
 
 _rabbit_wait_ready() {
@@ -380,35 +398,44 @@ _rabbit_wait_ready() {
   done
 }
 
-# Prints the node's pid (from PID_FILE, else the node's own pid file) if that process is still an
-# Erlang VM, so a stale pid file never makes us signal an unrelated process.
-_rabbit_node_pid() {
-  local base="$1" pid_file="$2" pid
-  for pid in "$(_srv_read_pid "$pid_file")" "$(_srv_read_pid "$base/node.pid")"; do
-    if _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]]; then
-      echo "$pid"
-      return
-    fi
-  done
+# PID_FILE holds the pid of the server script (leader of the node's own session: the script waits
+# for the Erlang VM, whose pid RabbitMQ writes to BASE_DIR/node.pid). Both helpers print a pid only
+# if that process is still what we started, so a stale pid file never makes us signal a stranger.
+_rabbit_launcher_pid() {
+  local pid
+  pid="$(_srv_read_pid "$1")"
+  if _srv_pid_alive "$pid" && [[ "$(ps -o args= -p "$pid" 2>/dev/null)" == *rabbitmq-server* ]]; then
+    echo "$pid"
+  fi
+}
+
+_rabbit_beam_pid() {
+  local pid
+  pid="$(_srv_read_pid "$1/node.pid")"
+  if _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]]; then
+    echo "$pid"
+  fi
 }
 
 rabbit_stop() {
   local base="$1" pid_file="$2"
   base="$(realpath -m "$base")"
-  local pid
-  pid="$(_rabbit_node_pid "$base" "$pid_file")"
+  local launcher beam pid
+  launcher="$(_rabbit_launcher_pid "$pid_file")"
+  beam="$(_rabbit_beam_pid "$base")"
 
-  if [[ -f "$base/env.sh" && -n "$pid" ]]; then
+  if [[ -n "$beam" && -f "$base/env.sh" ]]; then
     # `rabbitmqctl stop PID_FILE` returns once the node's OS process has exited.
     (
       # shellcheck source=/dev/null
       . "$base/env.sh"
       timeout 60 rabbitmqctl stop "$RABBITMQ_PID_FILE"
-    ) </dev/null >/dev/null 2>&1 || _srv_log "rabbitmqctl stop failed; terminating pid $pid"
+    ) </dev/null >/dev/null 2>&1 || _srv_log "rabbitmqctl stop failed; sending TERM to pid $beam"
   fi
-  if [[ -n "$pid" ]] && _srv_pid_alive "$pid"; then
-    _srv_kill_group "$pid" 30
-  fi
+  # The server script traps TERM and stops the VM; this also covers a node still booting.
+  for pid in $beam $launcher; do
+    if _srv_pid_alive "$pid"; then _srv_kill_group "$pid" 30; fi
+  done
   if [[ -f "$base/env.sh" ]]; then
     # Our private epmd: it refuses to die while a node is still registered with it.
     (
@@ -423,11 +450,11 @@ rabbit_stop() {
 # Simulates a broker crash: KILL the node at once (no graceful shutdown); rabbit_start recovers it.
 rabbit_kill() {
   local base="$1" pid_file="$2" pid
-  pid="$(_rabbit_node_pid "$(realpath -m "$base")" "$pid_file")"
-  if [[ -n "$pid" ]]; then
+  base="$(realpath -m "$base")"
+  for pid in $(_rabbit_beam_pid "$base") $(_rabbit_launcher_pid "$pid_file"); do
     _srv_signal_group KILL "$pid"
     while _srv_pid_alive "$pid"; do sleep 0.05; done
-  fi
+  done
   rm -f "$pid_file"
 }
 
