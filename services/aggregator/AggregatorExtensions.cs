@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Telemetry.Aggregator.Rollups;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
@@ -14,9 +12,6 @@ public sealed class AggregatorOptions
 
     /// <summary>The flush timer: a batch is applied when full or when this much time has passed since its first event.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")] public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    public PartitionOptions Partitions { get; set; } = new();
-    public CoalescedAuditOptions Audit { get; set; } = new();
 }
 
 public static class AggregatorExtensions
@@ -24,22 +19,8 @@ public static class AggregatorExtensions
     public static WebApplicationBuilder AddAggregator(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<AggregatorOptions>();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.AddTelemetryDatabase("aggregator");
-
-        builder.Services.AddSingleton(sp => new DailyPartitions(sp.GetRequiredService<NpgsqlDataSource>(), "processed_events", sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<AggregatorOptions>>().Value.Partitions);
-        builder.Services.AddHostedService<PartitionMaintenance>();
-
-        builder.Services.AddSingleton<AuditTrail>();
-        builder.Services.AddSingleton(sp => new CoalescedAudit(
-            AuditActions.RollupCompleted,
-            sp.GetRequiredService<AuditTrail>(),
-            sp.GetRequiredService<IOptions<AggregatorOptions>>().Value.Audit,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<CoalescedAudit>>()));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CoalescedAudit>());
-
+        builder.AddEventProcessing("processed_events", AuditActions.RollupCompleted, cleansAuditLog: false);
         builder.Services.AddSingleton<RollupWriter>();
         builder.AddTelemetryBus(x => x.AddConsumer<RollupBatchConsumer>(typeof(RollupBatchConsumerDefinition)));
         return builder;

@@ -1,3 +1,4 @@
+using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
 
 namespace Telemetry.Aggregator;
@@ -11,6 +12,8 @@ public partial class Program
         builder.AddAggregator();
 
         var app = builder.Build();
+        if (await app.TryRunCommandAsync(args))
+            return;
         app.MapDefaultEndpoints();
         await app.RunAsync();
     }

@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Telemetry.EventIngestor.AnswerEvents;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
@@ -17,9 +15,6 @@ public sealed class IngestorOptions
 
     /// <summary>Batches written at once by one instance.</summary>
     [Range(1, 16)] public int ConcurrencyLimit { get; set; } = 2;
-
-    public PartitionOptions Partitions { get; set; } = new();
-    public CoalescedAuditOptions Audit { get; set; } = new();
 }
 
 public static class IngestorExtensions
@@ -27,22 +22,8 @@ public static class IngestorExtensions
     public static WebApplicationBuilder AddEventIngestor(this WebApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<IngestorOptions>();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.AddTelemetryDatabase("event-ingestor");
-
-        builder.Services.AddSingleton(sp => new DailyPartitions(sp.GetRequiredService<NpgsqlDataSource>(), "answer_events", sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<IngestorOptions>>().Value.Partitions);
-        builder.Services.AddHostedService<PartitionMaintenance>();
-
-        builder.Services.AddSingleton<AuditTrail>();
-        builder.Services.AddSingleton(sp => new CoalescedAudit(
-            AuditActions.AnswerEventsLogged,
-            sp.GetRequiredService<AuditTrail>(),
-            sp.GetRequiredService<IOptions<IngestorOptions>>().Value.Audit,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<CoalescedAudit>>()));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CoalescedAudit>());
-
+        builder.AddEventProcessing("answer_events", AuditActions.AnswerEventsLogged, cleansAuditLog: true);
         builder.Services.AddSingleton<AnswerEventWriter>();
         builder.AddTelemetryBus(x => x.AddConsumer<AnswerBatchConsumer>(typeof(AnswerBatchConsumerDefinition)));
         return builder;

@@ -47,6 +47,8 @@ public readonly record struct FlushTotals(long Flushes, long Received, long Stor
 
 public sealed class CoalescedAuditOptions
 {
+    /// <summary>One audit row per interval per instance, at most.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(60);
 }
 

@@ -1,6 +1,7 @@
-using System.Globalization;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Telemetry.EventProcessing;
@@ -29,20 +30,16 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
         return created;
     }
 
-    /// <summary>Re-reads which days have partitions (names end in _pYYYYMMDD, see ensure_daily_partitions).</summary>
+    /// <summary>Re-reads which days have partitions.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT min(right(c.relname, 8)), max(right(c.relname, 8))
-            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = $1::regclass
-            """);
+        await using var command = dataSource.CreateCommand("SELECT first_day, last_day FROM partition_days($1)");
         command.Parameters.AddWithValue(table);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        _window = reader.IsDBNull(0)
-            ? new StrongBox(null)
-            : new StrongBox(new DayRange(ParseDay(reader.GetString(0)), ParseDay(reader.GetString(1))));
+        _window = new StrongBox(reader.IsDBNull(0)
+            ? null
+            : new DayRange(reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateOnly>(1)));
     }
 
     /// <summary>Null when the event's day has a partition, else why not. Refreshes once when the answer looks stale.</summary>
@@ -67,8 +64,6 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
         return day >= range.First && day <= range.Last;
     }
 
-    private static DateOnly ParseDay(string yyyymmdd) => DateOnly.ParseExact(yyyymmdd, "yyyyMMdd", CultureInfo.InvariantCulture);
-
     private sealed record DayRange(DateOnly First, DateOnly Last);
 
     private sealed record StrongBox(DayRange? Range);
@@ -76,22 +71,28 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
 
 public sealed class PartitionOptions
 {
-    public int DaysBack { get; set; } = 2;
-    public int DaysAhead { get; set; } = 7;
-    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Days before today that get a partition on a fresh install (never beyond the retention cutoff).</summary>
+    [Range(0, 30)] public int DaysBack { get; set; } = 2;
+
+    /// <summary>Days ahead kept ready, so writes never fail for a missing partition.</summary>
+    [Range(1, 60)] public int DaysAhead { get; set; } = 7;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")] public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Keeps partitions created ahead: once at startup and then on <see cref="PartitionOptions.CheckInterval"/>.</summary>
-public sealed class PartitionMaintenance(DailyPartitions partitions, PartitionOptions options, TimeProvider clock, ILogger<PartitionMaintenance> logger)
+public sealed class PartitionMaintenance(
+    DailyPartitions partitions, IOptions<PartitionOptions> partitionOptions, RetentionOptions retention, TimeProvider clock, ILogger<PartitionMaintenance> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var options = partitionOptions.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var created = await partitions.EnsureAsync(options.DaysBack, options.DaysAhead, stoppingToken);
+                var created = await partitions.EnsureAsync(Math.Min(options.DaysBack, retention.Days), options.DaysAhead, stoppingToken);
                 if (created > 0)
                     logger.LogInformation("Created {Created} daily partitions of {Table}", created, partitions.Table);
             }

@@ -19,7 +19,8 @@ public sealed class InitialSchema : Migration
 
     protected override void Down(MigrationBuilder migrationBuilder) =>
         migrationBuilder.Sql("""
-            DROP FUNCTION IF EXISTS ensure_daily_partitions(text, date, date);
+            DROP FUNCTION IF EXISTS partition_days(text), drop_oldest_expired_partition(text, date, interval),
+                ensure_daily_partitions(text, date, date), assert_partition_maintainer(text), partition_maintainer(text);
             DROP TABLE IF EXISTS audit_logs, cycle_aggregates, track_aggregates, question_aggregates,
                 processed_events, answer_events, outbox_messages, attempts, learners, cycles, questions, tracks;
             """);
@@ -163,9 +164,28 @@ public sealed class InitialSchema : Migration
         CREATE INDEX audit_logs_occurred ON audit_logs (occurred_at);
         """;
 
-    // Services do not own the partitioned tables, so they create partitions through this definer function;
-    // the advisory lock keeps replicas from racing on the same partition.
+    // Services do not own the partitioned tables, so they create and drop daily partitions through definer
+    // functions, each table only by the service that writes it. The advisory lock keeps replicas from racing.
+    // Retention drops one partition per call (one short transaction under a lock timeout; the caller retries), so
+    // writers are never blocked for long.
     private const string Partitioning = """
+        CREATE FUNCTION partition_maintainer(parent text) RETURNS text
+        LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE parent WHEN 'answer_events' THEN 'telemetry_ingestor' WHEN 'processed_events' THEN 'telemetry_aggregator' END
+        $$;
+
+        CREATE FUNCTION assert_partition_maintainer(parent text) RETURNS void
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
+        BEGIN
+            IF partition_maintainer(parent) IS NULL THEN
+                RAISE EXCEPTION '% is not a daily-partitioned table', parent USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+               AND NOT pg_has_role(session_user, partition_maintainer(parent), 'MEMBER') THEN
+                RAISE EXCEPTION 'role % may not maintain partitions of %', session_user, parent USING ERRCODE = 'insufficient_privilege';
+            END IF;
+        END $$;
+
         CREATE FUNCTION ensure_daily_partitions(parent text, from_day date, to_day date) RETURNS int
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = public SET lock_timeout = '10s' AS $$
         DECLARE
@@ -173,13 +193,11 @@ public sealed class InitialSchema : Migration
             partition text;
             created int := 0;
         BEGIN
-            IF parent NOT IN ('answer_events', 'processed_events') THEN
-                RAISE EXCEPTION 'ensure_daily_partitions: % is not a daily-partitioned table', parent;
-            END IF;
+            PERFORM assert_partition_maintainer(parent);
             IF to_day < from_day OR to_day - from_day > 400 THEN
-                RAISE EXCEPTION 'ensure_daily_partitions: bad range % .. %', from_day, to_day;
+                RAISE EXCEPTION 'ensure_daily_partitions: bad range % .. %', from_day, to_day USING ERRCODE = 'invalid_parameter_value';
             END IF;
-            PERFORM pg_advisory_xact_lock(hashtext('ensure_daily_partitions:' || parent));
+            PERFORM pg_advisory_xact_lock(hashtext('partitions:' || parent));
             WHILE day <= to_day LOOP
                 partition := format('%s_p%s', parent, to_char(day, 'YYYYMMDD'));
                 IF to_regclass(partition) IS NULL THEN
@@ -191,7 +209,38 @@ public sealed class InitialSchema : Migration
             END LOOP;
             RETURN created;
         END $$;
-        REVOKE ALL ON FUNCTION ensure_daily_partitions(text, date, date) FROM PUBLIC;
+
+        -- Drops the oldest partition whose whole day lies before cutoff_day and returns what it held (no row: nothing
+        -- has expired). Waits at most lock_wait for the table lock, then fails with lock_not_available.
+        CREATE FUNCTION drop_oldest_expired_partition(parent text, cutoff_day date, lock_wait interval)
+        RETURNS TABLE (partition text, day date, row_count bigint)
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+        BEGIN
+            PERFORM assert_partition_maintainer(parent);
+            PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+            PERFORM pg_advisory_xact_lock(hashtext('partitions:' || parent));
+            SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') INTO partition, day
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = parent::regclass AND to_date(right(c.relname, 8), 'YYYYMMDD') < cutoff_day
+            ORDER BY 2 LIMIT 1;
+            IF partition IS NULL THEN
+                RETURN;
+            END IF;
+            EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', parent);
+            EXECUTE format('SELECT count(*) FROM %I', partition) INTO row_count;
+            EXECUTE format('DROP TABLE %I', partition);
+            RETURN NEXT;
+        END $$;
+
+        CREATE FUNCTION partition_days(parent text, OUT first_day date, OUT last_day date)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+            SELECT min(to_date(right(c.relname, 8), 'YYYYMMDD')), max(to_date(right(c.relname, 8), 'YYYYMMDD'))
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = parent::regclass
+        $$;
+
+        REVOKE ALL ON FUNCTION assert_partition_maintainer(text), ensure_daily_partitions(text, date, date),
+            drop_oldest_expired_partition(text, date, interval), partition_days(text) FROM PUBLIC;
         """;
 
     // One NOLOGIN role per service (the setup step enables login with a password). Roles are cluster-wide, so
@@ -214,12 +263,15 @@ public sealed class InitialSchema : Migration
 
         GRANT SELECT, INSERT ON answer_events TO telemetry_ingestor;
         GRANT INSERT ON audit_logs TO telemetry_ingestor;
-        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date) TO telemetry_ingestor;
+        GRANT SELECT, DELETE ON audit_logs TO telemetry_ingestor; -- its retention job keeps the audit log bounded
+        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date), drop_oldest_expired_partition(text, date, interval),
+            partition_days(text) TO telemetry_ingestor;
 
         GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates TO telemetry_aggregator;
         GRANT SELECT, INSERT ON processed_events TO telemetry_aggregator;
         GRANT INSERT ON audit_logs TO telemetry_aggregator;
-        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date) TO telemetry_aggregator;
+        GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date), drop_oldest_expired_partition(text, date, interval),
+            partition_days(text) TO telemetry_aggregator;
 
         -- The stats API reads aggregates and the cycle calendar (to know which cycle is current), nothing else.
         GRANT SELECT ON question_aggregates, track_aggregates, cycle_aggregates, cycles TO telemetry_stats;
