@@ -70,6 +70,29 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         Assert.Equal((1, 2, 2), (stats.AttemptsTotal, stats.AnswersTotal, stats.CorrectTotal));
     }
 
+    [Fact]
+    public async Task Events_arriving_out_of_order_land_in_the_daily_bucket_of_the_day_they_were_created()
+    {
+        var track = Guid.NewGuid();
+        var question = Guid.NewGuid();
+        var today = DateTimeOffset.UtcNow;
+        var yesterday = SampleEvents.Attempt(track, [(question, true)], durationSec: 10, createdAt: today.AddDays(-1));
+        var todays = SampleEvents.Attempt(track, [(question, false)], durationSec: 30, createdAt: today);
+
+        await pipeline.Publisher.PublishAllAsync([.. todays, .. yesterday]);
+        await WaitForTrackAsync(track, attempts: 2);
+
+        Assert.Equal(
+            $"{DateOnly.FromDateTime(today.AddDays(-1).UtcDateTime):yyyy-MM-dd}:1/1/10 {DateOnly.FromDateTime(today.UtcDateTime):yyyy-MM-dd}:1/0/30",
+            await pipeline.Database.ScalarAsync<string>("""
+                SELECT string_agg(format('%s:%s/%s/%s', day, attempts_total, correct_total, duration_sum_sec), ' ' ORDER BY day)
+                FROM question_daily_aggregates WHERE question_id = $1
+                """, question));
+        Assert.Equal("2/2/1", await pipeline.Database.ScalarAsync<string>("""
+            SELECT format('%s/%s/%s', sum(attempts_total), sum(answers_total), sum(correct_total)) FROM track_daily_aggregates WHERE track_id = $1
+            """, track));
+    }
+
     private Task WaitForTrackAsync(Guid track, long attempts) =>
         Eventually.Until(
             async () => (await pipeline.GetListAsync<TrackStats>("/api/stats/tracks")).SingleOrDefault(t => t.TrackId == track)?.AttemptsTotal ?? 0,

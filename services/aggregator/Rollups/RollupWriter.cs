@@ -5,8 +5,9 @@ namespace Telemetry.Aggregator.Rollups;
 
 /// <summary>
 /// Applies a batch exactly once: in one transaction, records the batch's event ids in the processed-events ledger,
-/// keeps only the ids that were new, and adds their deltas to the question, track and cycle aggregates.
-/// Every statement touches keys in ascending order, so concurrent replicas queue behind each other instead of deadlocking.
+/// keeps only the ids that were new, and adds their deltas to the daily buckets and the totals of questions, tracks
+/// and cycles. Every statement touches keys in ascending order and the statements always run in the same order, so
+/// concurrent replicas queue behind each other instead of deadlocking.
 /// </summary>
 public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock)
 {
@@ -17,29 +18,37 @@ public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock
         RETURNING event_id
         """;
 
-    private const string UpsertQuestions = """
-        INSERT INTO question_aggregates AS a (question_id, track_id, attempts_total, correct_total, duration_sum_sec, last_calculated_at)
-        SELECT q, t, n, c, d, $6 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(q, t, n, c, d) ORDER BY q
-        ON CONFLICT (question_id) DO UPDATE SET
-            attempts_total = a.attempts_total + excluded.attempts_total,
-            correct_total = a.correct_total + excluded.correct_total,
-            duration_sum_sec = a.duration_sum_sec + excluded.duration_sum_sec,
+    private static readonly string[] QuestionSums = ["attempts_total", "correct_total", "duration_sum_sec"];
+    private static readonly string[] GroupSums = ["attempts_total", "answers_total", "correct_total", "duration_sum_sec"];
+
+    // The batch's day-level deltas as rows; $7 is the flush time.
+    private const string QuestionDeltas =
+        "unnest($1::uuid[], $2::date[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(q, d, t, n, c, s)";
+
+    private static string GroupDeltas(string keyType) =>
+        $"unnest($1::{keyType}[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(k, d, n, m, c, s)";
+
+    private static readonly string UpsertQuestionDays = UpsertSql("question_daily_aggregates", "question_id, day, track_id", "question_id, day", QuestionSums,
+        $"SELECT q, d, t, n, c, s, $7 FROM {QuestionDeltas} ORDER BY q, d");
+    private static readonly string UpsertQuestionTotals = UpsertSql("question_aggregates", "question_id, track_id", "question_id", QuestionSums,
+        $"SELECT q, t, sum(n), sum(c), sum(s), $7 FROM {QuestionDeltas} GROUP BY q, t ORDER BY q");
+    private static readonly string UpsertTrackDays = GroupDaysSql("track_daily_aggregates", "track_id", "uuid");
+    private static readonly string UpsertTrackTotals = GroupTotalsSql("track_aggregates", "track_id", "uuid");
+    private static readonly string UpsertCycleDays = GroupDaysSql("cycle_daily_aggregates", "cycle_number", "int");
+    private static readonly string UpsertCycleTotals = GroupTotalsSql("cycle_aggregates", "cycle_number", "int");
+
+    private static string GroupDaysSql(string table, string key, string keyType) =>
+        UpsertSql(table, $"{key}, day", $"{key}, day", GroupSums, $"SELECT k, d, n, m, c, s, $7 FROM {GroupDeltas(keyType)} ORDER BY k, d");
+
+    private static string GroupTotalsSql(string table, string key, string keyType) =>
+        UpsertSql(table, key, key, GroupSums, $"SELECT k, sum(n), sum(m), sum(c), sum(s), $7 FROM {GroupDeltas(keyType)} GROUP BY k ORDER BY k");
+
+    private static string UpsertSql(string table, string keyColumns, string conflictKeys, string[] sums, string rows) => $"""
+        INSERT INTO {table} AS a ({keyColumns}, {string.Join(", ", sums)}, last_calculated_at)
+        {rows}
+        ON CONFLICT ({conflictKeys}) DO UPDATE SET {string.Join(", ", sums.Select(c => $"{c} = a.{c} + excluded.{c}"))},
             last_calculated_at = excluded.last_calculated_at
         """;
-
-    private const string UpsertGroups = """
-        INSERT INTO {0} AS a ({1}, attempts_total, answers_total, correct_total, duration_sum_sec, last_calculated_at)
-        SELECT k, n, m, c, d, $6 FROM unnest($1::{2}[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(k, n, m, c, d) ORDER BY k
-        ON CONFLICT ({1}) DO UPDATE SET
-            attempts_total = a.attempts_total + excluded.attempts_total,
-            answers_total = a.answers_total + excluded.answers_total,
-            correct_total = a.correct_total + excluded.correct_total,
-            duration_sum_sec = a.duration_sum_sec + excluded.duration_sum_sec,
-            last_calculated_at = excluded.last_calculated_at
-        """;
-
-    private static readonly string UpsertTracks = string.Format(UpsertGroups, "track_aggregates", "track_id", "uuid");
-    private static readonly string UpsertCycles = string.Format(UpsertGroups, "cycle_aggregates", "cycle_number", "int");
 
     /// <returns>The events that were new and so were applied.</returns>
     public async Task<IReadOnlyList<AnswerSubmitted>> ApplyAsync(IReadOnlyList<AnswerSubmitted> events, CancellationToken cancellationToken)
@@ -56,13 +65,18 @@ public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock
             var deltas = AggregateDeltas.From(fresh);
             var now = clock.GetUtcNow().UtcDateTime;
             await using var batch = new NpgsqlBatch(connection, transaction);
-            batch.BatchCommands.Add(Command(UpsertQuestions,
-                deltas.Questions.Select(d => d.QuestionId).ToArray(), deltas.Questions.Select(d => d.TrackId).ToArray(),
-                deltas.Questions.Select(d => d.Attempts).ToArray(), deltas.Questions.Select(d => d.Correct).ToArray(),
-                deltas.Questions.Select(d => d.DurationSumSec).ToArray(), now));
-            batch.BatchCommands.Add(GroupCommand(UpsertTracks, deltas.Tracks, now));
+            var questions = QuestionParameters(deltas.Questions, now);
+            batch.BatchCommands.Add(Command(UpsertQuestionDays, questions));
+            batch.BatchCommands.Add(Command(UpsertQuestionTotals, questions));
+            var tracks = GroupParameters(deltas.Tracks, now);
+            batch.BatchCommands.Add(Command(UpsertTrackDays, tracks));
+            batch.BatchCommands.Add(Command(UpsertTrackTotals, tracks));
             if (deltas.Cycles.Count > 0)
-                batch.BatchCommands.Add(GroupCommand(UpsertCycles, deltas.Cycles, now));
+            {
+                var cycles = GroupParameters(deltas.Cycles, now);
+                batch.BatchCommands.Add(Command(UpsertCycleDays, cycles));
+                batch.BatchCommands.Add(Command(UpsertCycleTotals, cycles));
+            }
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -83,11 +97,19 @@ public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock
         return events.Where(e => newIds.Contains(e.EventId)).ToList();
     }
 
-    private static NpgsqlBatchCommand GroupCommand<TKey>(string sql, IReadOnlyList<GroupDelta<TKey>> deltas, DateTime now) =>
-        Command(sql, deltas.Select(d => d.Key).ToArray(), deltas.Select(d => d.Attempts).ToArray(), deltas.Select(d => d.Answers).ToArray(),
-            deltas.Select(d => d.Correct).ToArray(), deltas.Select(d => d.DurationSumSec).ToArray(), now);
+    private static object[] QuestionParameters(IReadOnlyList<QuestionDelta> deltas, DateTime now) =>
+    [
+        deltas.Select(d => d.QuestionId).ToArray(), deltas.Select(d => d.Day).ToArray(), deltas.Select(d => d.TrackId).ToArray(),
+        deltas.Select(d => d.Attempts).ToArray(), deltas.Select(d => d.Correct).ToArray(), deltas.Select(d => d.DurationSumSec).ToArray(), now,
+    ];
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    private static object[] GroupParameters<TKey>(IReadOnlyList<GroupDelta<TKey>> deltas, DateTime now) =>
+    [
+        deltas.Select(d => d.Key).ToArray(), deltas.Select(d => d.Day).ToArray(), deltas.Select(d => d.Attempts).ToArray(),
+        deltas.Select(d => d.Answers).ToArray(), deltas.Select(d => d.Correct).ToArray(), deltas.Select(d => d.DurationSumSec).ToArray(), now,
+    ];
+
+    private static NpgsqlBatchCommand Command(string sql, object[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var parameter in parameters)

@@ -22,6 +22,7 @@ public sealed class InitialSchema : Migration
             DROP FUNCTION IF EXISTS partition_days(text), drop_oldest_expired_partition(text, date, interval),
                 ensure_daily_partitions(text, date, date), assert_partition_maintainer(text), partition_maintainer(text);
             DROP TABLE IF EXISTS audit_logs, cycle_aggregates, track_aggregates, question_aggregates,
+                cycle_daily_aggregates, track_daily_aggregates, question_daily_aggregates,
                 processed_events, answer_events, outbox_messages, attempts, learners, cycles, questions, tracks;
             """);
 
@@ -116,40 +117,39 @@ public sealed class InitialSchema : Migration
         ) PARTITION BY RANGE (created_at);
         """;
 
-    // Kept forever. Counts and sums are stored; accuracy and averages are derived from them by the database.
-    private const string Aggregates = """
-        CREATE TABLE question_aggregates (
-            question_id        uuid PRIMARY KEY,
-            track_id           uuid NOT NULL,
-            attempts_total     bigint NOT NULL,
-            correct_total      bigint NOT NULL,
-            duration_sum_sec   bigint NOT NULL,
-            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(100.0 * correct_total / attempts_total, 2) END) STORED,
-            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
-            last_calculated_at timestamptz NOT NULL
-        );
+    // Kept forever: totals, and the same deltas per UTC day of the events' createdAt (trends, and day-by-day
+    // reconciliation against the raw events). Counts and sums are stored; accuracy and averages are derived by the
+    // database. For tracks and cycles an attempt counts once; for questions every answer is one attempt at it.
+    private static readonly string Aggregates =
+        AggregateTable("question_aggregates", "question_id uuid NOT NULL, track_id uuid NOT NULL", "question_id", perQuestion: true)
+        + AggregateTable("question_daily_aggregates", "question_id uuid NOT NULL, day date NOT NULL, track_id uuid NOT NULL", "question_id, day", perQuestion: true)
+        + AggregateTable("track_aggregates", "track_id uuid NOT NULL", "track_id", perQuestion: false)
+        + AggregateTable("track_daily_aggregates", "track_id uuid NOT NULL, day date NOT NULL", "track_id, day", perQuestion: false)
+        + AggregateTable("cycle_aggregates", "cycle_number int NOT NULL", "cycle_number", perQuestion: false)
+        + AggregateTable("cycle_daily_aggregates", "cycle_number int NOT NULL, day date NOT NULL", "cycle_number, day", perQuestion: false)
+        + """
         CREATE INDEX question_aggregates_track ON question_aggregates (track_id, question_id);
-        CREATE TABLE track_aggregates (
-            track_id           uuid PRIMARY KEY,
-            attempts_total     bigint NOT NULL,
-            answers_total      bigint NOT NULL,
-            correct_total      bigint NOT NULL,
-            duration_sum_sec   bigint NOT NULL,
-            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN answers_total = 0 THEN 0 ELSE round(100.0 * correct_total / answers_total, 2) END) STORED,
-            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
-            last_calculated_at timestamptz NOT NULL
-        );
-        CREATE TABLE cycle_aggregates (
-            cycle_number       int PRIMARY KEY,
-            attempts_total     bigint NOT NULL,
-            answers_total      bigint NOT NULL,
-            correct_total      bigint NOT NULL,
-            duration_sum_sec   bigint NOT NULL,
-            accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN answers_total = 0 THEN 0 ELSE round(100.0 * correct_total / answers_total, 2) END) STORED,
-            avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
-            last_calculated_at timestamptz NOT NULL
-        );
+        CREATE INDEX question_daily_aggregates_track ON question_daily_aggregates (track_id, day);
         """;
+
+    private static string AggregateTable(string name, string keyColumns, string primaryKey, bool perQuestion)
+    {
+        var answers = perQuestion ? "attempts_total" : "answers_total";
+        return $"""
+            CREATE TABLE {name} (
+                {keyColumns},
+                attempts_total     bigint NOT NULL,
+                {(perQuestion ? "" : "answers_total      bigint NOT NULL,")}
+                correct_total      bigint NOT NULL,
+                duration_sum_sec   bigint NOT NULL,
+                accuracy_pct       real GENERATED ALWAYS AS (CASE WHEN {answers} = 0 THEN 0 ELSE round(100.0 * correct_total / {answers}, 2) END) STORED,
+                avg_duration_sec   real GENERATED ALWAYS AS (CASE WHEN attempts_total = 0 THEN 0 ELSE round(duration_sum_sec::numeric / attempts_total, 2) END) STORED,
+                last_calculated_at timestamptz NOT NULL,
+                PRIMARY KEY ({primaryKey})
+            );
+
+            """;
+    }
 
     private const string Audit = """
         CREATE TABLE audit_logs (
@@ -267,13 +267,15 @@ public sealed class InitialSchema : Migration
         GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date), drop_oldest_expired_partition(text, date, interval),
             partition_days(text) TO telemetry_ingestor;
 
-        GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates TO telemetry_aggregator;
+        GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates,
+            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates TO telemetry_aggregator;
         GRANT SELECT, INSERT ON processed_events TO telemetry_aggregator;
         GRANT INSERT ON audit_logs TO telemetry_aggregator;
         GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date), drop_oldest_expired_partition(text, date, interval),
             partition_days(text) TO telemetry_aggregator;
 
         -- The stats API reads aggregates and the cycle calendar (to know which cycle is current), nothing else.
-        GRANT SELECT ON question_aggregates, track_aggregates, cycle_aggregates, cycles TO telemetry_stats;
+        GRANT SELECT ON question_aggregates, track_aggregates, cycle_aggregates,
+            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates, cycles TO telemetry_stats;
         """;
 }
