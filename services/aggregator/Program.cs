@@ -1,3 +1,4 @@
+using Telemetry.Aggregator.Reconciliation;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
 
@@ -5,16 +6,19 @@ namespace Telemetry.Aggregator;
 
 public partial class Program
 {
-    public static async Task Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults("aggregator");
         builder.AddAggregator();
 
         var app = builder.Build();
+        if (await ReconcileCommand.TryRunAsync(app, args) is { } exitCode)
+            return exitCode;
         if (await app.TryRunCommandAsync(args))
-            return;
+            return 0;
         app.MapDefaultEndpoints();
         await app.RunAsync();
+        return 0;
     }
 }

@@ -22,6 +22,8 @@ public static class Messaging
         var broker = RabbitMqAddress.Parse(builder.Configuration.RequireConnectionString(ConnectionStringName));
         builder.Services.AddMassTransit(x =>
         {
+            // MassTransit would otherwise report usage to its vendor over the network.
+            x.DisableUsageTelemetry();
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {

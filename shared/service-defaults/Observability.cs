@@ -60,7 +60,9 @@ public static class Observability
         if (otlp)
         {
             tracing.AddOtlpExporter();
-            metrics.AddOtlpExporter();
+            // Seq ingests OTLP logs and traces but not metrics: OTEL_METRICS_EXPORTER=none turns metrics export off.
+            if (!string.Equals(builder.Configuration["OTEL_METRICS_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
+                metrics.AddOtlpExporter();
         }
         else
         {

@@ -17,18 +17,22 @@ public static class TopologyDeployer
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>
+        services.AddMassTransit(x =>
         {
-            broker.Apply(cfg);
-            cfg.DeployTopologyOnly = true;
-            foreach (var queue in ConsumerQueues)
-                cfg.ReceiveEndpoint(queue, e =>
-                {
-                    BrokerTopology.ConfigureQueue(e);
-                    e.ConfigureConsumeTopology = false;
-                    e.Bind<AnswerSubmitted>();
-                });
-        }));
+            x.DisableUsageTelemetry();
+            x.UsingRabbitMq((_, cfg) =>
+            {
+                broker.Apply(cfg);
+                cfg.DeployTopologyOnly = true;
+                foreach (var queue in ConsumerQueues)
+                    cfg.ReceiveEndpoint(queue, e =>
+                    {
+                        BrokerTopology.ConfigureQueue(e);
+                        e.ConfigureConsumeTopology = false;
+                        e.Bind<AnswerSubmitted>();
+                    });
+            });
+        });
 
         await using var provider = services.BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();

@@ -7,14 +7,16 @@ using Xunit;
 
 namespace Telemetry.IntegrationTests;
 
-/// <summary>A private database and virtual host with the ingestor, aggregator and stats API running against them.</summary>
+/// <summary>A private database and virtual host with all four services running against them.</summary>
 public sealed class PipelineFixture : IAsyncLifetime
 {
     public const string DashboardKey = "test-dashboard-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
 
     public TestDatabase Database { get; private set; } = null!;
     public TestBroker Broker { get; private set; } = null!;
     public TestPublisher Publisher { get; private set; } = null!;
+    public ServiceHost<AttemptsApi.Program> Attempts { get; private set; } = null!;
     public ServiceHost<EventIngestor.Program> Ingestor { get; private set; } = null!;
     public ServiceHost<Aggregator.Program> Aggregator { get; private set; } = null!;
     public ServiceHost<StatsApi.Program> Stats { get; private set; } = null!;
@@ -23,6 +25,16 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync();
         Broker = await TestBroker.CreateAsync();
+        Attempts = new ServiceHost<AttemptsApi.Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.AttemptsApi),
+            ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
+            ["Jwt:Issuer"] = TestTokens.Issuer,
+            ["Jwt:Audience"] = TestTokens.Audience,
+            ["Jwt:SigningKey"] = TestTokens.SigningKey,
+            ["AdminAuth:Key"] = AdminKey,
+            ["Relay:IdleInterval"] = "00:00:00.200",
+        });
         Ingestor = new ServiceHost<EventIngestor.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.EventIngestor),
@@ -40,9 +52,11 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.StatsApi),
             ["DashboardKeys:Sha256:0"] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(DashboardKey))),
         });
+        _ = Attempts.Server;
         _ = Ingestor.Server;
         _ = Aggregator.Server;
         _ = Stats.Server;
+        await WaitReadyAsync(Attempts.CreateClient());
         await WaitReadyAsync(Ingestor.CreateClient());
         await WaitReadyAsync(Aggregator.CreateClient());
         Publisher = await TestPublisher.StartAsync(Broker);
@@ -52,6 +66,20 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         var client = Stats.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", DashboardKey);
+        return client;
+    }
+
+    public HttpClient AdminClient()
+    {
+        var client = Attempts.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
+        return client;
+    }
+
+    public HttpClient LearnerClient(string wallet)
+    {
+        var client = Attempts.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.For(wallet));
         return client;
     }
 
@@ -76,6 +104,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Publisher.DisposeAsync();
+        await Attempts.DisposeAsync();
         await Ingestor.DisposeAsync();
         await Aggregator.DisposeAsync();
         await Stats.DisposeAsync();

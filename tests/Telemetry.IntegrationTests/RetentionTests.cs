@@ -48,7 +48,7 @@ public sealed class RetentionTests : IAsyncLifetime
 
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
             var pastDays = await _database.ScalarAsync<int>(
-                "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'answer_events'::regclass AND to_date(right(c.relname, 8), 'YYYYMMDD') <= $1",
+                "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'answer_events'::regclass AND partition_day(c.relname) <= $1",
                 today);
             Assert.InRange(pastDays, 1, retentionDays + 1);
             Assert.True(report.OldestRemainingDay >= today.AddDays(-retentionDays), $"day {day}: {report.OldestRemainingDay} is past the cutoff");

@@ -10,6 +10,8 @@ public sealed class ServiceHost<TProgram>(IReadOnlyDictionary<string, string?> s
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseDefaultServiceProvider(o => o.ValidateScopes = o.ValidateOnBuild = true);
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
     }

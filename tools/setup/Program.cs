@@ -13,7 +13,11 @@ if (step is not ("migrate" or "topology" or "all"))
     return 2;
 }
 
-using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+// EF logs its first-run probe of the migrations history table as a failed command; it is expected, not an error.
+using var loggerFactory = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o => o.SingleLine = true)
+    .SetMinimumLevel(LogLevel.Warning)
+    .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None));
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
 try
 {

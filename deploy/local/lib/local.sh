@@ -67,6 +67,12 @@ service_pid() {
   fi
 }
 
+# True if something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+}
+
 # One up.sh or down.sh at a time. The lock is fd 9: every long-lived process the scripts start gets it closed
 # (`9>&-`), or it would hold the lock for as long as it runs.
 take_local_lock() {

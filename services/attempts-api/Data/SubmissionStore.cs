@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -35,28 +36,24 @@ public sealed class SubmissionStore(NpgsqlDataSource dataSource)
         ON CONFLICT (attempt_id) DO NOTHING
         """;
     private const string InsertOutbox = """
-        INSERT INTO outbox_messages (message_id, payload, created_at)
-        SELECT message_id, payload, $3 FROM unnest($1::uuid[], $2::jsonb[]) AS m(message_id, payload)
+        INSERT INTO outbox_messages (message_id, payload, created_at, trace_parent)
+        SELECT message_id, payload, $3, $4 FROM unnest($1::uuid[], $2::jsonb[]) AS m(message_id, payload)
         """;
     private const string UpdateLearner = "UPDATE learners SET approved_attempts = $2, level = $3, updated_at = $4 WHERE wallet_address = $1";
 
-    public async Task<SubmissionSession> BeginAsync(string wallet, Submission submission, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        NpgsqlTransaction? transaction = null;
-        try
+    public Task<SubmissionSession> BeginAsync(string wallet, Submission submission, DateTimeOffset now, CancellationToken cancellationToken) =>
+        OpenTransaction.BeginAsync(dataSource, async (connection, transaction) =>
         {
-            transaction = await connection.BeginTransactionAsync(cancellationToken);
             await using var batch = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
-                    Command(LockLearner, wallet, now),
-                    Command(ReadLearner, wallet),
-                    Command(ReadAttempt, submission.AttemptId),
-                    Command(ReadTrack, submission.TrackId),
-                    Command(ReadQuestions, submission.TrackId),
-                    Command(ReadCurrentCycle, now),
+                    Sql.Command(LockLearner, wallet, now),
+                    Sql.Command(ReadLearner, wallet),
+                    Sql.Command(ReadAttempt, submission.AttemptId),
+                    Sql.Command(ReadTrack, submission.TrackId),
+                    Sql.Command(ReadQuestions, submission.TrackId),
+                    Sql.Command(ReadCurrentCycle, now),
                 },
             };
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -83,15 +80,7 @@ public sealed class SubmissionStore(NpgsqlDataSource dataSource)
 
             var track = rules is null ? null : new GradingTrack(submission.TrackId, rules, correctAnswers);
             return new SubmissionSession(connection, transaction, existing, track, learner, cycle);
-        }
-        catch
-        {
-            if (transaction is not null)
-                await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+        }, cancellationToken);
 
     private static AttemptRecord ReadAttemptRecord(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),
@@ -107,14 +96,6 @@ public sealed class SubmissionStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(10) ? null : reader.GetInt32(10),
         reader.GetFieldValue<DateTimeOffset>(11));
 
-    internal static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        return command;
-    }
-
     /// <summary>An open transaction holding the learner's row lock; disposing without committing rolls back.</summary>
     public sealed class SubmissionSession(
         NpgsqlConnection connection,
@@ -122,7 +103,7 @@ public sealed class SubmissionStore(NpgsqlDataSource dataSource)
         AttemptRecord? existing,
         GradingTrack? track,
         LearnerState learner,
-        int? currentCycle) : IAsyncDisposable
+        int? currentCycle) : OpenTransaction(connection, transaction)
     {
         public AttemptRecord? Existing { get; } = existing;
         public GradingTrack? Track { get; } = track;
@@ -135,38 +116,33 @@ public sealed class SubmissionStore(NpgsqlDataSource dataSource)
         /// </summary>
         public async Task<bool> CommitAsync(AttemptRecord attempt, IReadOnlyList<AnswerSubmitted> events, LearnerState learnerAfter, CancellationToken cancellationToken)
         {
-            var payloads = new NpgsqlParameter { Value = events.Select(e => JsonSerializer.Serialize(e, OutboxPayload.SerializerOptions)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
-            var insertOutbox = new NpgsqlBatchCommand(InsertOutbox)
+            var payloads = new NpgsqlParameter
             {
-                Parameters = { new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray() }, payloads, new NpgsqlParameter { Value = attempt.CreatedAt } },
+                Value = events.Select(e => JsonSerializer.Serialize(e, OutboxPayload.SerializerOptions)).ToArray(),
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
             };
-            await using var batch = new NpgsqlBatch(connection, transaction)
+            await using var batch = new NpgsqlBatch(Connection, Transaction)
             {
                 BatchCommands =
                 {
-                    Command(InsertAttempt, attempt.AttemptId, attempt.WalletAddress, attempt.TrackId, attempt.RequestHash, attempt.DurationSec,
+                    Sql.Command(InsertAttempt, attempt.AttemptId, attempt.WalletAddress, attempt.TrackId, attempt.RequestHash, attempt.DurationSec,
                         attempt.AnsweredCount, attempt.CorrectCount, attempt.ScoreBasisPoints, attempt.AutoDecision, attempt.LevelAtTime,
                         attempt.CycleNumber, attempt.CreatedAt),
-                    insertOutbox,
+                    // The submit request's trace context, so the relay's publish (and the consumers) join the same trace.
+                    Sql.Command(InsertOutbox, events.Select(e => e.EventId).ToArray(), payloads, attempt.CreatedAt, Activity.Current?.Id),
                 },
             };
             if (learnerAfter != Learner)
-                batch.BatchCommands.Add(Command(UpdateLearner, attempt.WalletAddress, learnerAfter.ApprovedAttempts, learnerAfter.Level, attempt.CreatedAt));
+                batch.BatchCommands.Add(Sql.Command(UpdateLearner, attempt.WalletAddress, learnerAfter.ApprovedAttempts, learnerAfter.Level, attempt.CreatedAt));
 
             await batch.ExecuteNonQueryAsync(cancellationToken);
             if (batch.BatchCommands[0].RecordsAffected == 0)
             {
-                await transaction.RollbackAsync(cancellationToken);
+                await Transaction.RollbackAsync(cancellationToken);
                 return false;
             }
-            await transaction.CommitAsync(cancellationToken);
+            await Transaction.CommitAsync(cancellationToken);
             return true;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
         }
     }
 }

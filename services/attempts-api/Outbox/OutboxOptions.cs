@@ -19,11 +19,11 @@ public sealed class Relay
 
     /// <summary>Time allowed for one publish, including the broker's confirm.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
-    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Quick retries of one publish before the batch gives up on it.</summary>
+    /// <summary>Quick retries of one publish (a dropped channel) before the batch gives up on it; an outage is the batch backoff's job.</summary>
     [Range(0, 10)]
-    public int PublishRetries { get; set; } = 2;
+    public int PublishRetries { get; set; } = 1;
 
     /// <summary>Longest pause between batches while publishing keeps failing (the broker is down).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

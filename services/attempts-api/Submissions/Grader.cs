@@ -36,10 +36,11 @@ public static class Grader
     public static bool IsCorrect(string selectedAnswer, string correctAnswer) =>
         string.Equals(selectedAnswer, correctAnswer, StringComparison.Ordinal);
 
-    public static Grade Grade(ReviewRules rules, int questionCount, int correctCount, int answeredCount, int durationSec)
+    public static Grade Grade(GradingTrack track, IReadOnlyList<Answer> answers, int durationSec)
     {
-        var score = ScoreBasisPoints(correctCount, questionCount);
-        return new Grade(correctCount, answeredCount, score, Decide(rules, score, answeredCount, durationSec));
+        var correct = answers.Count(a => IsCorrect(a.SelectedAnswer, track.CorrectAnswers[a.QuestionId]));
+        var score = ScoreBasisPoints(correct, track.CorrectAnswers.Count);
+        return new Grade(correct, answers.Count, score, Decide(track.Rules, score, answers.Count, durationSec));
     }
 
     public static int ScoreBasisPoints(int correctCount, int questionCount)

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Telemetry.AttemptsApi.Submissions;
 
-/// <summary>The level rule's parameters (env Levels__ApprovedAttemptsPerLevel, Levels__MaxLevel); see <see cref="Grader.LevelAfter"/>.</summary>
+/// <summary>The level rule's parameters (env Levels__ApprovedAttemptsPerLevel, Levels__MaxLevel); see <see cref="Grader.After"/>.</summary>
 public sealed class Levels
 {
     [Range(1, 1000)]

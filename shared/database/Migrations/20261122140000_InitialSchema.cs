@@ -20,7 +20,7 @@ public sealed class InitialSchema : Migration
     protected override void Down(MigrationBuilder migrationBuilder) =>
         migrationBuilder.Sql("""
             DROP FUNCTION IF EXISTS partition_days(text), drop_oldest_expired_partition(text, date, interval),
-                ensure_daily_partitions(text, date, date), assert_partition_maintainer(text), partition_maintainer(text);
+                ensure_daily_partitions(text, date, date), assert_partition_maintainer(text), partition_maintainer(text), partition_day(name);
             DROP TABLE IF EXISTS audit_logs, cycle_aggregates, track_aggregates, question_aggregates,
                 cycle_daily_aggregates, track_daily_aggregates, question_daily_aggregates,
                 processed_events, answer_events, outbox_messages, attempts, learners, cycles, questions, tracks;
@@ -78,7 +78,8 @@ public sealed class InitialSchema : Migration
             payload          jsonb NOT NULL,
             created_at       timestamptz NOT NULL,
             sent_at          timestamptz NULL,
-            publish_attempts int NOT NULL DEFAULT 0
+            publish_attempts int NOT NULL DEFAULT 0,
+            trace_parent     text NULL CHECK (length(trace_parent) <= 128)
         );
         CREATE INDEX outbox_messages_unsent ON outbox_messages (id) WHERE sent_at IS NULL;
         CREATE INDEX outbox_messages_sent ON outbox_messages (sent_at) WHERE sent_at IS NOT NULL;
@@ -174,6 +175,12 @@ public sealed class InitialSchema : Migration
             SELECT CASE parent WHEN 'answer_events' THEN 'telemetry_ingestor' WHEN 'processed_events' THEN 'telemetry_aggregator' END
         $$;
 
+        -- The day of a partition named <table>_pYYYYMMDD; NULL for any other name, so it is safe on every catalog row.
+        CREATE FUNCTION partition_day(relname name) RETURNS date
+        LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN relname ~ '_p[0-9]{8}$' THEN to_date(right(relname, 8), 'YYYYMMDD') END
+        $$;
+
         CREATE FUNCTION assert_partition_maintainer(parent text) RETURNS void
         LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
         BEGIN
@@ -219,9 +226,9 @@ public sealed class InitialSchema : Migration
             PERFORM assert_partition_maintainer(parent);
             PERFORM set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
             PERFORM pg_advisory_xact_lock(hashtext('partitions:' || parent));
-            SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') INTO partition, day
+            SELECT c.relname, partition_day(c.relname) INTO partition, day
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = parent::regclass AND to_date(right(c.relname, 8), 'YYYYMMDD') < cutoff_day
+            WHERE i.inhparent = parent::regclass AND partition_day(c.relname) < cutoff_day
             ORDER BY 2 LIMIT 1;
             IF partition IS NULL THEN
                 RETURN;
@@ -234,7 +241,7 @@ public sealed class InitialSchema : Migration
 
         CREATE FUNCTION partition_days(parent text, OUT first_day date, OUT last_day date)
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
-            SELECT min(to_date(right(c.relname, 8), 'YYYYMMDD')), max(to_date(right(c.relname, 8), 'YYYYMMDD'))
+            SELECT min(partition_day(c.relname)), max(partition_day(c.relname))
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = parent::regclass
         $$;
@@ -270,6 +277,7 @@ public sealed class InitialSchema : Migration
         GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates,
             question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates TO telemetry_aggregator;
         GRANT SELECT, INSERT ON processed_events TO telemetry_aggregator;
+        GRANT SELECT ON answer_events TO telemetry_aggregator; -- reconciliation recomputes daily buckets from the raw events
         GRANT INSERT ON audit_logs TO telemetry_aggregator;
         GRANT EXECUTE ON FUNCTION ensure_daily_partitions(text, date, date), drop_oldest_expired_partition(text, date, interval),
             partition_days(text) TO telemetry_aggregator;

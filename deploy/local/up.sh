@@ -1,0 +1,504 @@
+#!/usr/bin/env bash
+# Runs the whole telemetry pipeline on this machine, in one idempotent command:
+#   installs what is missing (PostgreSQL 15, RabbitMQ, jq, openssl), starts PostgreSQL on 127.0.0.1:55432 and
+#   RabbitMQ on 127.0.0.1:55672 (management UI :55673), builds the solution, applies migrations and the broker
+#   topology, starts the four services, loads the demo catalogue and a current cycle, sends a burst of demo
+#   attempts and prints the track statistics once they include that burst.
+# A second run reuses whatever is running and brings back what is not. State, logs and pid files live in .local/
+# (git-ignored); secrets are generated once into .local/credentials.env. Stop with deploy/local/down.sh.
+#
+# Environment: DEMO_ATTEMPTS (default 12; 0 skips the burst), READY_TIMEOUT_S (default 90),
+# STATS_TIMEOUT_S (default 60), ANSWER_EVENTS_RETENTION_DAYS and OTEL_EXPORTER_OTLP_ENDPOINT (passed to services).
+# Every process gets its own environment, exported in a subshell on purpose:
+# shellcheck disable=SC2030,SC2031
+set -euo pipefail
+
+LOCAL_TAG=up
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/lib/local.sh
+source "$HERE/lib/local.sh"
+# shellcheck source=deploy/local/lib/servers.sh
+source "$HERE/lib/servers.sh"
+
+DEMO_ATTEMPTS="${DEMO_ATTEMPTS:-12}"
+READY_TIMEOUT_S="${READY_TIMEOUT_S:-90}"
+STATS_TIMEOUT_S="${STATS_TIMEOUT_S:-60}"
+CATALOGUE_FILE="$HERE/demo-catalogue.json"
+SETUP_DLL="$LOCAL_REPO_ROOT/tools/setup/bin/Release/net10.0/Telemetry.Setup.dll"
+BUILD_TARGET="$LOCAL_REPO_ROOT/Telemetry.sln"
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+trap 'printf "[up] ERROR: unexpected failure at %s:%s: %s\n" "$(basename "${BASH_SOURCE[0]}")" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+now_ms() { date +%s%3N; }
+elapsed() {
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+}
+step() { say "── $*"; }
+
+random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tools
+
+ensure_tools() {
+  command -v dotnet >/dev/null || die "dotnet is not installed: the .NET 10 SDK is needed (https://dot.net)"
+  ensure_server_packages || die "could not install PostgreSQL 15 / RabbitMQ (see the apt output above)"
+  local missing=()
+  command -v jq >/dev/null || missing+=(jq)
+  command -v openssl >/dev/null || missing+=(openssl)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+    if [[ $EUID -ne 0 ]]; then apt=(sudo "${apt[@]}"); fi
+    say "installing ${missing[*]}"
+    "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      { "${apt[@]}" update -qq && "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+      die "apt-get install ${missing[*]} failed"
+  fi
+  [[ -x "$PG_BIN/psql" ]] || die "psql not found in $PG_BIN"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Credentials: generated once, reused on every later run.
+
+create_credentials() {
+  if [[ -e "$PG_DATA_DIR/PG_VERSION" || -d "$RABBIT_DIR/mnesia" ]]; then
+    die "$(rel "$CREDENTIALS_FILE") is missing but $(rel "$LOCAL_DIR") holds data created with it; reset with: deploy/local/down.sh && rm -rf .local"
+  fi
+  local pg_password rabbit_password
+  pg_password="$(random_hex 16)"
+  rabbit_password="$(random_hex 16)"
+  (
+    umask 077
+    cat >"$CREDENTIALS_FILE" <<EOF
+# Written once by deploy/local/up.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ); later runs reuse it. Local development only.
+# Load into a shell with: set -a; . .local/credentials.env; set +a
+ATTEMPTS_URL=http://127.0.0.1:${SERVICE_PORT[attempts-api]}
+STATS_URL=http://127.0.0.1:${SERVICE_PORT[stats-api]}
+EVENT_INGESTOR_URL=http://127.0.0.1:${SERVICE_PORT[event-ingestor]}
+AGGREGATOR_URL=http://127.0.0.1:${SERVICE_PORT[aggregator]}
+# X-Admin-Key for PUT /api/admin/... on the attempts API
+ADMIN_KEY=$(random_hex 24)
+# X-Api-Key for the stats API (the service itself only knows its SHA-256)
+STATS_API_KEY=$(random_hex 24)
+# PostgreSQL superuser on database telemetry: may read every table
+DATABASE_URL=postgresql://postgres:$pg_password@127.0.0.1:$PG_PORT/telemetry
+PG_HOST=127.0.0.1
+PG_PORT=$PG_PORT
+PG_DATABASE=telemetry
+PG_SUPERUSER=postgres
+PG_SUPERUSER_PASSWORD=$pg_password
+RABBITMQ_URL=amqp://telemetry:$rabbit_password@127.0.0.1:$RABBIT_PORT/
+RABBITMQ_MANAGEMENT_URL=http://127.0.0.1:$RABBIT_MGMT_PORT/
+RABBITMQ_USER=telemetry
+RABBITMQ_PASSWORD=$rabbit_password
+# Login passwords of the services' database roles
+ROLE_PASSWORD_ATTEMPTS_API=$(random_hex 16)
+ROLE_PASSWORD_EVENT_INGESTOR=$(random_hex 16)
+ROLE_PASSWORD_AGGREGATOR=$(random_hex 16)
+ROLE_PASSWORD_STATS_API=$(random_hex 16)
+# Learners' bearer tokens (HS256); deploy/local/token.sh WALLET signs one
+JWT_ISSUER=telemetry-local
+JWT_AUDIENCE=telemetry-attempts-api
+JWT_SIGNING_KEY=$(random_hex 32)
+JWT_WALLET_CLAIM=wallet
+EOF
+  )
+  say "generated secrets into $(rel "$CREDENTIALS_FILE") (chmod 600)"
+}
+
+ensure_credentials() {
+  if [[ -f "$CREDENTIALS_FILE" ]]; then
+    say "reusing secrets from $(rel "$CREDENTIALS_FILE")"
+  else
+    create_credentials
+  fi
+  chmod 600 "$CREDENTIALS_FILE"
+  load_credentials
+  local var
+  for var in ATTEMPTS_URL STATS_URL ADMIN_KEY STATS_API_KEY DATABASE_URL PG_SUPERUSER PG_SUPERUSER_PASSWORD \
+    RABBITMQ_URL RABBITMQ_USER RABBITMQ_PASSWORD ROLE_PASSWORD_ATTEMPTS_API ROLE_PASSWORD_EVENT_INGESTOR \
+    ROLE_PASSWORD_AGGREGATOR ROLE_PASSWORD_STATS_API JWT_ISSUER JWT_AUDIENCE JWT_SIGNING_KEY JWT_WALLET_CLAIM; do
+    [[ -n "${!var:-}" ]] || die "$var is missing from $(rel "$CREDENTIALS_FILE"); reset with: deploy/local/down.sh && rm -rf .local"
+  done
+  STATS_KEY_SHA256="$(printf '%s' "$STATS_API_KEY" | sha256sum | cut -d' ' -f1)"
+}
+
+npgsql() { printf 'Host=127.0.0.1;Port=%s;Database=telemetry;Username=%s;Password=%s' "$PG_PORT" "$1" "$2"; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Servers
+
+# psql as the superuser; the password travels in the environment, never on a command line.
+psql_admin() {
+  local db="$1"
+  shift
+  PGPASSWORD="$PG_SUPERUSER_PASSWORD" PGCONNECT_TIMEOUT=10 \
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" -d "$db" -X -q -t -A -v ON_ERROR_STOP=1 "$@"
+}
+
+start_postgres() {
+  local started
+  started=$(now_ms)
+  pg_start "$PG_DATA_DIR" "$PG_PORT" "$PG_SUPERUSER_PASSWORD" "$LOCAL_LOGS/postgres.log" "$LOCAL_PIDS/postgres.pid" durable 9>&- ||
+    die "PostgreSQL did not start (log: $(rel "$LOCAL_LOGS/postgres.log"))"
+  if [[ "$(psql_admin postgres -c "SELECT 1 FROM pg_database WHERE datname = 'telemetry'")" != 1 ]]; then
+    psql_admin postgres -c 'CREATE DATABASE telemetry' || die "could not create database telemetry"
+    say "created database telemetry"
+  fi
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT, pid $(cat "$LOCAL_PIDS/postgres.pid") ($(elapsed "$started"))"
+}
+
+start_rabbitmq() {
+  local started
+  started=$(now_ms)
+  rabbit_start "$RABBIT_DIR" "$RABBIT_PORT" "$RABBIT_MGMT_PORT" "$RABBIT_NODE" "$RABBITMQ_USER" "$RABBITMQ_PASSWORD" \
+    "$LOCAL_LOGS/rabbitmq.log" "$LOCAL_PIDS/rabbitmq.pid" 9>&- ||
+    die "RabbitMQ did not start (logs: $(rel "$LOCAL_LOGS/rabbitmq.log"), $(rel "$RABBIT_DIR/log"))"
+  say "RabbitMQ ready on 127.0.0.1:$RABBIT_PORT (management http://127.0.0.1:$RABBIT_MGMT_PORT), pid $(cat "$LOCAL_PIDS/rabbitmq.pid") ($(elapsed "$started"))"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Build and setup
+
+build() {
+  local started log="$LOCAL_LOGS/build.log"
+  started=$(now_ms)
+  say "dotnet build -c Release $(rel "$BUILD_TARGET") (log: $(rel "$log"))"
+  if ! dotnet build "$BUILD_TARGET" -c Release -nologo -v:q -clp:NoSummary >"$log" 2>&1 9>&-; then
+    grep -E ': (error|warning) [A-Z]+[0-9]+' "$log" | sed -E 's/ \[[^]]*\]$//' | sort -u | head -n 25 >&2 || tail -n 30 "$log" >&2
+    die "the build failed (full log: $(rel "$log"))"
+  fi
+  say "build ok ($(elapsed "$started"))"
+}
+
+run_setup() {
+  local started log="$LOCAL_LOGS/setup.log"
+  started=$(now_ms)
+  [[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing after the build"
+  if ! (
+    export ConnectionStrings__Admin
+    ConnectionStrings__Admin="$(npgsql "$PG_SUPERUSER" "$PG_SUPERUSER_PASSWORD")"
+    export ConnectionStrings__RabbitMq="$RABBITMQ_URL"
+    export RolePasswords__AttemptsApi="$ROLE_PASSWORD_ATTEMPTS_API"
+    export RolePasswords__EventIngestor="$ROLE_PASSWORD_EVENT_INGESTOR"
+    export RolePasswords__Aggregator="$ROLE_PASSWORD_AGGREGATOR"
+    export RolePasswords__StatsApi="$ROLE_PASSWORD_STATS_API"
+    cd "$(dirname "$SETUP_DLL")"
+    dotnet "$SETUP_DLL" all
+  ) >"$log" 2>&1 9>&-; then
+    tail -n 40 "$log" >&2
+    die "setup (migrations + broker topology) failed (log: $(rel "$log"))"
+  fi
+  sed 's/^/       /' "$log"
+  say "migrations and broker topology in place ($(elapsed "$started"))"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Services
+
+# Exports what SERVICE reads from its environment; runs inside the service's subshell.
+export_service_env() {
+  export ASPNETCORE_URLS="http://127.0.0.1:${SERVICE_PORT[$1]}"
+  export ConnectionStrings__RabbitMq="$RABBITMQ_URL"
+  export SERVICE_INSTANCE="$1@local"
+  case "$1" in
+    attempts-api)
+      export ConnectionStrings__Telemetry
+      ConnectionStrings__Telemetry="$(npgsql telemetry_attempts "$ROLE_PASSWORD_ATTEMPTS_API")"
+      export Jwt__Issuer="$JWT_ISSUER" Jwt__Audience="$JWT_AUDIENCE" Jwt__SigningKey="$JWT_SIGNING_KEY"
+      export Jwt__WalletClaim="$JWT_WALLET_CLAIM" AdminAuth__Key="$ADMIN_KEY"
+      ;;
+    event-ingestor)
+      export ConnectionStrings__Telemetry
+      ConnectionStrings__Telemetry="$(npgsql telemetry_ingestor "$ROLE_PASSWORD_EVENT_INGESTOR")"
+      ;;
+    aggregator)
+      export ConnectionStrings__Telemetry
+      ConnectionStrings__Telemetry="$(npgsql telemetry_aggregator "$ROLE_PASSWORD_AGGREGATOR")"
+      ;;
+    stats-api)
+      export ConnectionStrings__Telemetry
+      ConnectionStrings__Telemetry="$(npgsql telemetry_stats "$ROLE_PASSWORD_STATS_API")"
+      export DashboardKeys__Sha256__0="$STATS_KEY_SHA256"
+      ;;
+    *) die "unknown service $1" ;;
+  esac
+}
+
+stop_one_service() {
+  local name="$1" pid="$2" deadline
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$(($(date +%s) + 45))
+  while [[ -n "$(service_pid "$name")" ]] && (($(date +%s) < deadline)); do sleep 0.2; done
+  if [[ -n "$(service_pid "$name")" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$(service_pid_file "$name")"
+}
+
+# Starts SERVICE unless the process in its pid file still runs it. One that was rebuilt since it started
+# (a newer assembly in its output folder) is restarted so it runs the code just built.
+start_service() {
+  local name="$1" dll pid pid_file log port
+  dll="$(service_dll "$name")"
+  pid_file="$(service_pid_file "$name")"
+  log="$(service_log "$name")"
+  port="${SERVICE_PORT[$name]}"
+  [[ -f "$dll" ]] || die "$(rel "$dll") is missing after the build"
+
+  pid="$(service_pid "$name")"
+  if [[ -n "$pid" ]]; then
+    if [[ -z "$(find "$(dirname "$dll")" -maxdepth 1 -name '*.dll' -newer "$pid_file" -print -quit)" ]]; then
+      say "$name already running (pid $pid), reusing it"
+      return 0
+    fi
+    say "$name was rebuilt since it started: restarting pid $pid"
+    stop_one_service "$name" "$pid"
+  fi
+
+  if port_open "$port"; then
+    die "port $port (for $name) is taken by a process up.sh did not start; find it with: ss -ltnp 'sport = :$port'"
+  fi
+  (
+    exec 9>&-
+    export_service_env "$name"
+    cd "$(dirname "$dll")"
+    exec setsid nohup dotnet "$dll" </dev/null >>"$log" 2>&1
+  ) &
+  echo $! >"$pid_file"
+  say "$name started (pid $!, http://127.0.0.1:$port, log $(rel "$log"))"
+}
+
+wait_ready() {
+  local name="$1" port="${SERVICE_PORT[$1]}" deadline
+  deadline=$(($(date +%s) + READY_TIMEOUT_S))
+  until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$port/health/ready" 2>/dev/null; do
+    if [[ -z "$(service_pid "$name")" ]]; then
+      printf -- '----- last lines of %s -----\n' "$(rel "$(service_log "$name")")" >&2
+      tail -n 30 "$(service_log "$name")" >&2 || true
+      die "$name exited during start-up (log: $(rel "$(service_log "$name")"))"
+    fi
+    if (($(date +%s) >= deadline)); then
+      printf -- '----- last lines of %s -----\n' "$(rel "$(service_log "$name")")" >&2
+      tail -n 30 "$(service_log "$name")" >&2 || true
+      die "$name not ready on http://127.0.0.1:$port/health/ready within ${READY_TIMEOUT_S}s"
+    fi
+    sleep 0.3
+  done
+}
+
+start_services() {
+  local started name
+  started=$(now_ms)
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  for name in "${SERVICES[@]}"; do wait_ready "$name"; done
+  say "all four services ready ($(elapsed "$started"))"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTTP
+
+# http METHOD URL AUTH_HEADER [BODY]: sets HTTP_STATUS and HTTP_BODY. The credential header goes to curl through a
+# config on a pipe so it never shows in `ps`.
+http() {
+  local method="$1" url="$2" auth="$3" body="${4-}" out
+  local args=(-sS --max-time 15 -X "$method" -w '\n%{http_code}')
+  if [[ -n "$body" ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
+  out="$(curl "${args[@]}" -K <(printf 'header = "%s"\n' "$auth") "$url")" ||
+    die "$method $url: no answer (curl exit $?)"
+  HTTP_STATUS="${out##*$'\n'}"
+  HTTP_BODY="${out%$'\n'*}"
+}
+
+expect_status() {
+  local what="$1"
+  shift
+  local code
+  for code in "$@"; do [[ "$HTTP_STATUS" == "$code" ]] && return 0; done
+  die "$what answered HTTP $HTTP_STATUS (expected $*): $HTTP_BODY"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Demo data
+
+load_catalogue() {
+  local count=0 track_id body
+  while IFS= read -r track_id; do
+    body="$(jq -c --arg id "$track_id" '.tracks[] | select(.trackId == $id)
+      | {title, passThresholdPct, reviewBandPct, minSecondsPerQuestion, questions: [.questions[] | {questionId, correctAnswer}]}' "$CATALOGUE_FILE")"
+    http PUT "$ATTEMPTS_URL/api/admin/tracks/$track_id" "X-Admin-Key: $ADMIN_KEY" "$body"
+    expect_status "PUT /api/admin/tracks/$track_id" 200 201
+    count=$((count + 1))
+  done < <(jq -r '.tracks[].trackId' "$CATALOGUE_FILE")
+  say "demo catalogue loaded: $count tracks, $(jq '[.tracks[].questions[]] | length' "$CATALOGUE_FILE") questions ($(rel "$CATALOGUE_FILE"))"
+}
+
+# Leaves a cycle that covers now alone; otherwise adds the next cycle from 7 days ago to 30 days ahead (whole UTC
+# days), clipped so it never overlaps an earlier or a later cycle.
+ensure_current_cycle() {
+  local now lo hi max=0 number starts ends s e
+  http GET "$ATTEMPTS_URL/api/admin/cycles" "X-Admin-Key: $ADMIN_KEY"
+  expect_status "GET /api/admin/cycles" 200
+  now="$(date +%s)"
+  lo=$((now - now % 86400 - 7 * 86400))
+  hi=$((now - now % 86400 + 30 * 86400))
+  while IFS=$'\t' read -r number starts ends; do
+    s="$(date -d "$starts" +%s)" || die "GET /api/admin/cycles: unreadable startsAt of cycle $number"
+    e="$(date -d "$ends" +%s)" || die "GET /api/admin/cycles: unreadable endsAt of cycle $number"
+    if ((s <= now && now < e)); then
+      say "cycle $number is current ($starts → $ends), left as it is"
+      return
+    fi
+    if ((number > max)); then max=$number; fi
+    if ((e <= now && e > lo)); then lo=$e; fi
+    if ((s > now && s < hi)); then hi=$s; fi
+  done < <(jq -r '.[] | [.cycleNumber, .startsAt, .endsAt] | @tsv' <<<"$HTTP_BODY")
+  number=$((max + 1))
+  starts="$(date -u -d "@$lo" +%Y-%m-%dT%H:%M:%SZ)"
+  ends="$(date -u -d "@$hi" +%Y-%m-%dT%H:%M:%SZ)"
+  http PUT "$ATTEMPTS_URL/api/admin/cycles/$number" "X-Admin-Key: $ADMIN_KEY" \
+    "$(jq -cn --arg s "$starts" --arg e "$ends" '{startsAt: $s, endsAt: $e}')"
+  expect_status "PUT /api/admin/cycles/$number" 200 201
+  say "cycle $number created as the current cycle ($starts → $ends)"
+}
+
+stats_tracks() {
+  http GET "$STATS_URL/api/stats/tracks" "X-Api-Key: $STATS_API_KEY"
+  expect_status "GET /api/stats/tracks" 200
+  printf '%s' "$HTTP_BODY"
+}
+
+# Sends DEMO_ATTEMPTS attempts (fresh attempt ids) round-robin over the demo wallets and tracks, about 70% of the
+# answers right, then waits until the stats API's totals moved by exactly what was sent.
+send_demo_attempts() {
+  local started before expected='{}' tokens=() wallets=() tracks=() i
+  started=$(now_ms)
+  mapfile -t wallets < <(jq -r '.wallets[]' "$CATALOGUE_FILE")
+  mapfile -t tracks < <(jq -r '.tracks[].trackId' "$CATALOGUE_FILE")
+  for i in "${!wallets[@]}"; do tokens[i]="$("$HERE/token.sh" "${wallets[i]}")"; done
+  before="$(stats_tracks)"
+
+  local sent_answers=0 sent_correct=0 approved=0 rejected=0 pending=0 events=0
+  for ((i = 0; i < DEMO_ATTEMPTS; i++)); do
+    local w=$((i % ${#wallets[@]})) track="${tracks[i % ${#tracks[@]}]}" attempt_id body correct count
+    attempt_id="$(cat /proc/sys/kernel/random/uuid)"
+    # Answer j is right unless (3i + 7j) mod 10 >= 7: a deterministic mix of ~70% right answers.
+    body="$(jq -c --arg track "$track" --arg attempt "$attempt_id" --argjson i "$i" '
+      .tracks[] | select(.trackId == $track) as $t
+      | {attemptId: $attempt, trackId: $track,
+         durationSec: (($t.minSecondsPerQuestion * ($t.questions | length)) + (($i * 37) % 90)),
+         answers: [$t.questions | to_entries[] | {questionId: .value.questionId,
+           selectedAnswer: (if ((3 * $i + 7 * .key) % 10) < 7 then .value.correctAnswer
+                            else ({"A":"B","B":"C","C":"D","D":"A"}[.value.correctAnswer]) end)}]}' "$CATALOGUE_FILE")"
+    count="$(jq '.answers | length' <<<"$body")"
+    correct="$(jq --arg track "$track" --slurpfile cat "$CATALOGUE_FILE" '
+      ($cat[0].tracks[] | select(.trackId == $track) | [.questions[] | {key: .questionId, value: .correctAnswer}] | from_entries) as $key
+      | [.answers[] | select(.selectedAnswer == $key[.questionId])] | length' <<<"$body")"
+
+    http POST "$ATTEMPTS_URL/api/train-attempts/submit" "Authorization: Bearer ${tokens[w]}" "$body"
+    expect_status "POST /api/train-attempts/submit (attempt $attempt_id)" 202
+    [[ "$(jq '.correctCount' <<<"$HTTP_BODY")" == "$correct" && "$(jq '.answeredCount' <<<"$HTTP_BODY")" == "$count" ]] ||
+      die "the attempts API graded attempt $attempt_id as $HTTP_BODY; expected $correct of $count right"
+    case "$(jq -r '.autoDecision' <<<"$HTTP_BODY")" in
+      approved) approved=$((approved + 1)) ;;
+      rejected) rejected=$((rejected + 1)) ;;
+      *) pending=$((pending + 1)) ;;
+    esac
+    events=$((events + $(jq '.eventsLogged // 0' <<<"$HTTP_BODY")))
+    sent_answers=$((sent_answers + count))
+    sent_correct=$((sent_correct + correct))
+    expected="$(jq -c --arg t "$track" --argjson n "$count" --argjson c "$correct" \
+      '.[$t] |= {attempts: ((.attempts // 0) + 1), answers: ((.answers // 0) + $n), correct: ((.correct // 0) + $c)}' <<<"$expected")"
+  done
+  say "sent $DEMO_ATTEMPTS attempts from ${#wallets[@]} wallets: $sent_answers answers, $sent_correct right," \
+    "$events events logged; auto-review: $approved approved, $rejected rejected, $pending pending"
+
+  local deadline after delta_ok
+  deadline=$(($(date +%s) + STATS_TIMEOUT_S))
+  while :; do
+    after="$(stats_tracks)"
+    delta_ok="$(jq -n --argjson before "$before" --argjson after "$after" --argjson expected "$expected" '
+      def totals(rows): reduce rows[] as $r ({}; .[$r.trackId | ascii_downcase] = $r);
+      totals($before) as $b | totals($after) as $a
+      | [$expected | to_entries[] | .key as $t
+         | (($a[$t].attemptsTotal // 0) - ($b[$t].attemptsTotal // 0)) == .value.attempts
+           and (($a[$t].answersTotal // 0) - ($b[$t].answersTotal // 0)) == .value.answers
+           and (($a[$t].correctTotal // 0) - ($b[$t].correctTotal // 0)) == .value.correct]
+      | all')"
+    [[ "$delta_ok" == true ]] && break
+    if (($(date +%s) >= deadline)); then
+      printf 'expected per-track increase: %s\nbefore: %s\nafter:  %s\n' "$expected" "$before" "$after" >&2
+      die "the stats API did not reflect the demo attempts within ${STATS_TIMEOUT_S}s (logs: $(rel "$LOCAL_LOGS"))"
+    fi
+    sleep 0.5
+  done
+  say "stats API totals grew by exactly the $DEMO_ATTEMPTS attempts / $sent_answers answers / $sent_correct right answers sent ($(elapsed "$started"))"
+  FINAL_STATS="$after"
+}
+
+print_stats_table() {
+  local stats="$1"
+  printf '\n%-36s  %-28s %8s %8s %8s %9s %8s  %s\n' "track" "title" "attempts" "answers" "correct" "accuracy" "avg dur" "last calculated"
+  printf '%s\n' "$(printf '%.0s─' {1..134})"
+  jq -r --slurpfile cat "$CATALOGUE_FILE" '
+    ($cat[0].tracks | map({key: .trackId, value: .title}) | from_entries) as $titles
+    | sort_by($titles[.trackId | ascii_downcase] // "~", .trackId)[]
+    | [.trackId, ($titles[.trackId | ascii_downcase] // "-"), .attemptsTotal, .answersTotal, .correctTotal,
+       ((.accuracyPct * 10 | round) / 10), ((.avgDurationSec * 10 | round) / 10), (.lastCalculatedAt // "-")]
+    | @tsv' <<<"$stats" |
+    while IFS=$'\t' read -r id title attempts answers correct accuracy duration at; do
+      printf '%-36s  %-28.28s %8s %8s %8s %8.1f%% %7.1fs  %s\n' "$id" "$title" "$attempts" "$answers" "$correct" "$accuracy" "$duration" "$at"
+    done
+  echo
+}
+
+print_summary() {
+  local name
+  say "the pipeline is running:"
+  for name in attempts-api stats-api event-ingestor aggregator; do
+    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s\n' "$name" "${SERVICE_PORT[$name]}" "$(service_pid "$name")" "$(rel "$(service_log "$name")")"
+  done
+  printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
+  printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"
+  say "secrets: $(rel "$CREDENTIALS_FILE")   (set -a; . .local/credentials.env; set +a)"
+  say "try:     curl -H \"X-Api-Key: \$STATS_API_KEY\" \$STATS_URL/api/stats/cycle/current"
+  say "token:   deploy/local/token.sh WALLET      stop: deploy/local/down.sh"
+}
+
+main() {
+  local started
+  started=$(now_ms)
+  [[ "$DEMO_ATTEMPTS" =~ ^[0-9]+$ ]] || die "DEMO_ATTEMPTS must be a number"
+  take_local_lock
+  mkdir -p "$LOCAL_LOGS" "$LOCAL_PIDS"
+  # The postgres OS user must reach its folder and log inside.
+  chmod 711 "$LOCAL_DIR"
+
+  step "tools"
+  ensure_tools
+  ensure_credentials
+  step "servers"
+  start_postgres
+  start_rabbitmq
+  step "build"
+  build
+  step "setup"
+  run_setup
+  step "services"
+  start_services
+  step "demo data"
+  load_catalogue
+  ensure_current_cycle
+  if ((DEMO_ATTEMPTS > 0)); then
+    send_demo_attempts
+  else
+    FINAL_STATS="$(stats_tracks)"
+  fi
+  step "track statistics (GET $STATS_URL/api/stats/tracks)"
+  print_stats_table "$FINAL_STATS"
+  print_summary
+  say "done in $(elapsed "$started")"
+}
+
+main "$@"
