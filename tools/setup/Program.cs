@@ -34,7 +34,7 @@ try
     if (step is "topology" or "all")
     {
         var broker = RabbitMqAddress.Parse(configuration.RequireConnectionString(Messaging.ConnectionStringName));
-        Console.WriteLine($"setup: deploying broker topology to {broker.Host}:{broker.Port}/{broker.VirtualHost}");
+        Console.WriteLine($"setup: deploying broker topology to {broker.Host}:{broker.Port} (virtual host {broker.VirtualHost})");
         await TopologyDeployer.DeployAsync(broker, timeout.Token);
         Console.WriteLine($"setup: queues {string.Join(", ", TopologyDeployer.ConsumerQueues)} bound to AnswerSubmitted");
     }

@@ -1,5 +1,6 @@
 using Npgsql;
 using Telemetry.Contracts;
+using Telemetry.ServiceDefaults;
 
 namespace Telemetry.Aggregator.Rollups;
 
@@ -9,13 +10,18 @@ namespace Telemetry.Aggregator.Rollups;
 /// and cycles. Every statement touches keys in ascending order and the statements always run in the same order, so
 /// concurrent replicas queue behind each other instead of deadlocking.
 /// </summary>
-public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock, ServiceIdentity identity)
 {
     private const string RecordInLedger = """
         INSERT INTO processed_events (event_id, created_at)
         SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ORDER BY 1
         ON CONFLICT DO NOTHING
         RETURNING event_id
+        """;
+
+    private const string RecordFlush = """
+        INSERT INTO rollup_state AS s (instance, last_flush_at, events_applied) VALUES ($1, $2, $3)
+        ON CONFLICT (instance) DO UPDATE SET last_flush_at = excluded.last_flush_at, events_applied = s.events_applied + excluded.events_applied
         """;
 
     private static readonly string[] QuestionSums = ["attempts_total", "correct_total", "duration_sum_sec"];
@@ -60,11 +66,11 @@ public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var fresh = await RecordAsync(connection, transaction, events, cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var batch = new NpgsqlBatch(connection, transaction);
         if (fresh.Count > 0)
         {
             var deltas = AggregateDeltas.From(fresh);
-            var now = clock.GetUtcNow().UtcDateTime;
-            await using var batch = new NpgsqlBatch(connection, transaction);
             var questions = QuestionParameters(deltas.Questions, now);
             batch.BatchCommands.Add(Command(UpsertQuestionDays, questions));
             batch.BatchCommands.Add(Command(UpsertQuestionTotals, questions));
@@ -77,8 +83,9 @@ public sealed class RollupWriter(NpgsqlDataSource dataSource, TimeProvider clock
                 batch.BatchCommands.Add(Command(UpsertCycleDays, cycles));
                 batch.BatchCommands.Add(Command(UpsertCycleTotals, cycles));
             }
-            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
+        batch.BatchCommands.Add(Command(RecordFlush, [identity.Instance, now, (long)fresh.Count]));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return fresh;

@@ -22,7 +22,7 @@ public sealed class InitialSchema : Migration
             DROP FUNCTION IF EXISTS partition_days(text), drop_oldest_expired_partition(text, date, interval),
                 ensure_daily_partitions(text, date, date), assert_partition_maintainer(text), partition_maintainer(text), partition_day(name);
             DROP TABLE IF EXISTS audit_logs, cycle_aggregates, track_aggregates, question_aggregates,
-                cycle_daily_aggregates, track_daily_aggregates, question_daily_aggregates,
+                cycle_daily_aggregates, track_daily_aggregates, question_daily_aggregates, rollup_state,
                 processed_events, answer_events, outbox_messages, attempts, learners, cycles, questions, tracks;
             """);
 
@@ -129,6 +129,12 @@ public sealed class InitialSchema : Migration
         + AggregateTable("cycle_aggregates", "cycle_number int NOT NULL", "cycle_number", perQuestion: false)
         + AggregateTable("cycle_daily_aggregates", "cycle_number int NOT NULL, day date NOT NULL", "cycle_number, day", perQuestion: false)
         + """
+        -- One row per aggregator instance, updated in every flush's transaction: "as of" for the stats API.
+        CREATE TABLE rollup_state (
+            instance       text PRIMARY KEY,
+            last_flush_at  timestamptz NOT NULL,
+            events_applied bigint NOT NULL
+        );
         CREATE INDEX question_aggregates_track ON question_aggregates (track_id, question_id);
         CREATE INDEX question_daily_aggregates_track ON question_daily_aggregates (track_id, day);
         """;
@@ -275,7 +281,7 @@ public sealed class InitialSchema : Migration
             partition_days(text) TO telemetry_ingestor;
 
         GRANT SELECT, INSERT, UPDATE ON question_aggregates, track_aggregates, cycle_aggregates,
-            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates TO telemetry_aggregator;
+            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates, rollup_state TO telemetry_aggregator;
         GRANT SELECT, INSERT ON processed_events TO telemetry_aggregator;
         GRANT SELECT ON answer_events TO telemetry_aggregator; -- reconciliation recomputes daily buckets from the raw events
         GRANT INSERT ON audit_logs TO telemetry_aggregator;
@@ -284,6 +290,6 @@ public sealed class InitialSchema : Migration
 
         -- The stats API reads aggregates and the cycle calendar (to know which cycle is current), nothing else.
         GRANT SELECT ON question_aggregates, track_aggregates, cycle_aggregates,
-            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates, cycles TO telemetry_stats;
+            question_daily_aggregates, track_daily_aggregates, cycle_daily_aggregates, rollup_state, cycles TO telemetry_stats;
         """;
 }
