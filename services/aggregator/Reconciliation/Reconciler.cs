@@ -15,8 +15,8 @@ public sealed record ReconciliationReport(DateOnly? FirstDay, DateOnly? LastDay,
 /// Recomputes the daily buckets of every settled day still fully retained in answer_events (partitions are dropped
 /// whole, so every day that has a partition is complete) and compares them with what the aggregator applied.
 /// Repair, on request, first records the day's raw event ids in the ledger (so an in-flight copy can never be applied
-/// later), then sets each differing bucket to the recomputed value and corrects the forever total by exactly that
-/// difference. Totals are never rebuilt from the retained window.
+/// later), then sets each differing bucket to the recomputed value and the key's forever total to the sum of its daily
+/// buckets, which are kept forever. Totals are never rebuilt from the retained raw window.
 /// </summary>
 public sealed class Reconciler(NpgsqlDataSource dataSource, AuditTrail audit, ReconciliationOptions options, TimeProvider clock, ILogger<Reconciler> logger)
 {
@@ -76,7 +76,10 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, AuditTrail audit, Re
     private async Task<(DateOnly? First, DateOnly? Last)> SettledDaysAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT first_day FROM partition_days('answer_events')", connection);
-        var first = await command.ExecuteScalarAsync(cancellationToken) is DateTime day ? DateOnly.FromDateTime(day) : (DateOnly?)null;
+        DateOnly? first = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            if (await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0))
+                first = reader.GetFieldValue<DateOnly>(0);
         var settled = DateOnly.FromDateTime(clock.GetUtcNow().Subtract(options.SettleTime).UtcDateTime).AddDays(-1);
         return (first, first is null ? null : settled);
     }
@@ -141,29 +144,38 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, AuditTrail audit, Re
         return differences;
     }
 
+    /// <summary>Sets the day's bucket to the recomputed value, then the forever total to the sum of the key's daily buckets
+    /// (they are kept forever and every applied event lands in exactly one, so that sum is the total).</summary>
     private static async Task CorrectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Scope scope, BucketDifference d, DateTime now, CancellationToken cancellationToken)
     {
-        var columns = scope.PerQuestion ? "attempts_total, correct_total, duration_sum_sec" : "attempts_total, answers_total, correct_total, duration_sum_sec";
+        var sums = scope.PerQuestion ? new[] { "attempts_total", "correct_total", "duration_sum_sec" } : ["attempts_total", "answers_total", "correct_total", "duration_sum_sec"];
+        var values = scope.PerQuestion ? new[] { d.Raw.Attempts, d.Raw.Correct, d.Raw.DurationSumSec } : [d.Raw.Attempts, d.Raw.Answers, d.Raw.Correct, d.Raw.DurationSumSec];
+        var columns = string.Join(", ", sums);
+        var replace = string.Join(", ", sums.Select(c => $"{c} = excluded.{c}"));
+        var key = $"$1::{scope.KeyType}";
+        // A question's track: from its other buckets, or from the raw events when the bucket is its first.
         var keyColumns = scope.PerQuestion ? $"{scope.Key}, track_id" : scope.Key;
         var keyValues = scope.PerQuestion
-            ? $"$1::uuid, (SELECT track_id FROM answer_events WHERE question_id = $1::uuid UNION SELECT track_id FROM question_aggregates WHERE question_id = $1::uuid LIMIT 1)"
-            : $"$1::{scope.KeyType}";
-        string Values(BucketCounts c) => scope.PerQuestion ? $"{c.Attempts}, {c.Correct}, {c.DurationSumSec}" : $"{c.Attempts}, {c.Answers}, {c.Correct}, {c.DurationSumSec}";
-        var delta = new BucketCounts(d.Raw.Attempts - d.Applied.Attempts, d.Raw.Answers - d.Applied.Answers, d.Raw.Correct - d.Applied.Correct, d.Raw.DurationSumSec - d.Applied.DurationSumSec);
-        var set = string.Join(", ", columns.Split(", ").Select(c => $"{c} = excluded.{c}"));
-        var add = string.Join(", ", columns.Split(", ").Select(c => $"{c} = a.{c} + excluded.{c}"));
+            ? $"{key}, coalesce((SELECT track_id FROM question_daily_aggregates WHERE question_id = {key} LIMIT 1), (SELECT track_id FROM answer_events WHERE question_id = {key} LIMIT 1))"
+            : key;
 
-        await using var command = new NpgsqlCommand($"""
-            INSERT INTO {scope.DailyTable} AS a ({keyColumns}, day, {columns}, last_calculated_at)
-            VALUES ({keyValues}, $2, {Values(d.Raw)}, $3)
-            ON CONFLICT ({scope.Key}, day) DO UPDATE SET {set}, last_calculated_at = excluded.last_calculated_at;
-            INSERT INTO {scope.TotalsTable} AS a ({keyColumns}, {columns}, last_calculated_at)
-            VALUES ({keyValues}, {Values(delta)}, $3)
-            ON CONFLICT ({scope.Key}) DO UPDATE SET {add}, last_calculated_at = excluded.last_calculated_at
-            """, connection, transaction);
-        command.Parameters.AddWithValue(d.Key);
-        command.Parameters.AddWithValue(d.Day);
-        command.Parameters.AddWithValue(now);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"""
+                    INSERT INTO {scope.DailyTable} AS a ({keyColumns}, day, {columns}, last_calculated_at)
+                    VALUES ({keyValues}, $2, {string.Join(", ", values)}, $3)
+                    ON CONFLICT ({scope.Key}, day) DO UPDATE SET {replace}, last_calculated_at = excluded.last_calculated_at
+                    """) { Parameters = { new() { Value = d.Key }, new() { Value = d.Day }, new() { Value = now } } },
+                new NpgsqlBatchCommand($"""
+                    INSERT INTO {scope.TotalsTable} AS a ({keyColumns}, {columns}, last_calculated_at)
+                    SELECT {(scope.PerQuestion ? $"{scope.Key}, min(track_id::text)::uuid" : scope.Key)}, {string.Join(", ", sums.Select(c => $"sum({c})"))}, $2
+                    FROM {scope.DailyTable} WHERE {scope.Key} = {key} GROUP BY {scope.Key}
+                    ON CONFLICT ({scope.Key}) DO UPDATE SET {replace}, last_calculated_at = excluded.last_calculated_at
+                    """) { Parameters = { new() { Value = d.Key }, new() { Value = now } } },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 }
