@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Telemetry.Aggregator.Reconciliation;
 using Telemetry.Aggregator.Rollups;
 using Telemetry.EventProcessing;
@@ -23,7 +24,8 @@ public static class AggregatorExtensions
         builder.AddTelemetryDatabase("aggregator");
         builder.AddEventProcessing("processed_events", AuditActions.RollupCompleted, cleansAuditLog: false);
         builder.Services.AddSingleton<RollupWriter>();
-        builder.Services.AddSingleton(builder.Configuration.GetSection(nameof(ReconciliationOptions)).Get<ReconciliationOptions>() ?? new ReconciliationOptions());
+        builder.Services.AddValidatedOptions<ReconciliationOptions>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReconciliationOptions>>().Value);
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddHostedService<ReconciliationSchedule>();
         builder.AddTelemetryBus(x => x.AddConsumer<RollupBatchConsumer>(typeof(RollupBatchConsumerDefinition)));

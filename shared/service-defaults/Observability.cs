@@ -28,7 +28,7 @@ public static class Observability
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder, string serviceName)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: ServiceIdentity.Create(serviceName).Instance);
+        var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]).Instance);
 
         builder.Logging.ClearProviders();
         // Framework chatter stays at Warning unless Logging__LogLevel__… says otherwise.

@@ -12,7 +12,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Logging, tracing, metrics, problem details and the liveness check every service shares.</summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
-        builder.Services.AddSingleton(ServiceIdentity.Create(serviceName));
+        builder.Services.AddSingleton(ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]));
         builder.AddObservability(serviceName);
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
@@ -20,15 +20,28 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>/health/live answers while the process runs; /health/ready only when its database and broker answer.</summary>
+    /// <summary>
+    /// /health/live answers while the process runs; /health/ready answers 503 when a check is Unhealthy (its database,
+    /// or the broker of a consumer) and 200 when Healthy or Degraded (a dependency it can do without for a while, such
+    /// as the broker of a publisher with an outbox). Both answer JSON naming each check's status and description.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Live) });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready) });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Live), ResponseWriter = WriteJsonAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteJsonAsync });
         return app;
     }
+
+    private static Task WriteJsonAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new HealthResponse(
+            report.Status.ToString(),
+            report.Entries.Select(e => new HealthCheckResponse(e.Key, e.Value.Status.ToString(), e.Value.Description)).ToList()));
+
+    private sealed record HealthResponse(string Status, IReadOnlyList<HealthCheckResponse> Checks);
+
+    private sealed record HealthCheckResponse(string Name, string Status, string? Description);
 }
 
 public static class HealthTags
@@ -40,8 +53,7 @@ public static class HealthTags
 /// <summary>Who is writing: used in audit rows and telemetry resources.</summary>
 public sealed record ServiceIdentity(string Name, string Instance)
 {
-    public static ServiceIdentity Create(string name) =>
-        new(name, Environment.GetEnvironmentVariable("SERVICE_INSTANCE") is { Length: > 0 } instance
-            ? instance
-            : $"{Environment.MachineName}:{Environment.ProcessId}");
+    /// <param name="instance">SERVICE_INSTANCE when set; otherwise host name and process id.</param>
+    public static ServiceIdentity Create(string name, string? instance) =>
+        new(name, instance is { Length: > 0 } ? instance : $"{Environment.MachineName}:{Environment.ProcessId}");
 }

@@ -65,6 +65,9 @@ public sealed class DatabaseRoleTests(DatabaseFixture fixture) : IClassFixture<D
     [InlineData(DatabaseRoles.Aggregator, "DELETE FROM question_aggregates")]
     [InlineData(DatabaseRoles.Aggregator, "INSERT INTO answer_events (id) VALUES (gen_random_uuid())")]
     [InlineData(DatabaseRoles.Aggregator, "DELETE FROM processed_events")]
+    [InlineData(DatabaseRoles.Aggregator, "SELECT * FROM drop_oldest_expired_partition('answer_events', current_date, '1 second')")]
+    [InlineData(DatabaseRoles.EventIngestor, "SELECT * FROM drop_oldest_expired_partition('processed_events', current_date, '1 second')")]
+    [InlineData(DatabaseRoles.EventIngestor, "SELECT ensure_daily_partitions('processed_events', current_date, current_date)")]
     [InlineData(DatabaseRoles.AttemptsApi, "SELECT count(*) FROM answer_events")]
     [InlineData(DatabaseRoles.AttemptsApi, "UPDATE track_aggregates SET attempts_total = 0")]
     public async Task Each_service_role_is_refused_outside_its_own_tables(string role, string sql)
