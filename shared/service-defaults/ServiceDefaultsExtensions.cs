@@ -21,9 +21,8 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// /health/live answers while the process runs; /health/ready answers 503 when a check is Unhealthy (its database,
-    /// or the broker of a consumer) and 200 when Healthy or Degraded (a dependency it can do without for a while, such
-    /// as the broker of a publisher with an outbox). Both answer JSON naming each check's status and description.
+    /// /health/live answers while the process runs; /health/ready answers 503 when a ready check is Unhealthy and 200
+    /// when Healthy or Degraded. Both answer JSON naming each check's status and description.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {

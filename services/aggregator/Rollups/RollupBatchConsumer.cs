@@ -13,16 +13,7 @@ namespace Telemetry.Aggregator.Rollups;
 public sealed class RollupBatchConsumer(RollupWriter writer, DailyPartitions ledgerPartitions, CoalescedAudit audit, ILogger<RollupBatchConsumer> logger)
     : IConsumer<Batch<AnswerSubmitted>>
 {
-    private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
-    private static TimeSpan _lastEnd;
     public async Task Consume(ConsumeContext<Batch<AnswerSubmitted>> context)
-    {
-        var start = Clock.Elapsed;
-        try { await ConsumeCore(context); }
-        finally { var end = Clock.Elapsed; Console.Error.WriteLine($"DIAG batch {context.Message.Length} gap {(start - _lastEnd).TotalMilliseconds:N0} ms consume {(end - start).TotalMilliseconds:N0} ms first-to-last {(context.Message.LastMessageReceived - context.Message.FirstMessageReceived).TotalMilliseconds:N0} ms"); _lastEnd = end; }
-    }
-
-    private async Task ConsumeCore(ConsumeContext<Batch<AnswerSubmitted>> context)
     {
         var applicable = new List<AnswerSubmitted>(context.Message.Length);
         var rejected = new List<(ConsumeContext<AnswerSubmitted> Message, string Reason)>();
