@@ -14,8 +14,11 @@ public static class AnswerSubmittedRules
         : m.QuestionId == Guid.Empty ? "questionId is empty"
         : m.TrackId == Guid.Empty ? "trackId is empty"
         : m.EventId != AnswerEventId.For(m.AttemptId, m.QuestionId) ? "eventId is not the deterministic id of (attemptId, questionId)"
-        : string.IsNullOrWhiteSpace(m.WalletAddress) || m.WalletAddress.Length > 200 ? "walletAddress is empty or longer than 200 characters"
-        : m.SelectedAnswer is null || m.SelectedAnswer.Length > MaxTextLength ? $"selectedAnswer is missing or longer than {MaxTextLength} characters"
+        : string.IsNullOrWhiteSpace(m.WalletAddress) || m.WalletAddress.Length > 200 || m.WalletAddress.Contains('\0')
+            ? "walletAddress is empty, longer than 200 characters or holds a NUL character"
+        // PostgreSQL text cannot hold NUL: both consumers refuse it alike, so raw events and aggregates stay equal.
+        : m.SelectedAnswer is null || m.SelectedAnswer.Length > MaxTextLength || m.SelectedAnswer.Contains('\0')
+            ? $"selectedAnswer is missing, longer than {MaxTextLength} characters or holds a NUL character"
         : m.ScoreBasisPoints is < 0 or > 10_000 ? "scoreBasisPoints is outside 0..10000"
         : m.AttemptDurationSec is < 0 or > MaxDurationSec ? $"attemptDurationSec is outside 0..{MaxDurationSec}"
         : m.LevelAtTime < 1 ? "levelAtTime is below 1"

@@ -28,6 +28,7 @@ public static class Messaging
             x.UsingRabbitMq((context, cfg) =>
             {
                 broker.Apply(cfg);
+                BrokerTopology.ConfigureBus(cfg);
                 configure?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
@@ -73,6 +74,15 @@ public static class BrokerTopology
 {
     public const string IngestorQueue = "event-ingestor";
     public const string AggregatorQueue = "aggregator";
+
+    /// <summary>
+    /// Error queues are classic queues, as DeadLetters' sends to <c>queue:&lt;endpoint&gt;_error</c> declare them.
+    /// MassTransit would otherwise declare them like their endpoint's quorum queue, and RabbitMQ refuses to redeclare a
+    /// queue as another type: whichever came second failed for good, so either a rejected event could not be
+    /// dead-lettered (its batch retried, then faulted whole) or a message MassTransit faulted was redelivered forever.
+    /// </summary>
+    public static void ConfigureBus(IRabbitMqBusFactoryConfigurator bus) =>
+        bus.SendTopology.ConfigureErrorSettings = settings => settings.SetQueueArgument("x-queue-type", null);
 
     /// <summary>Quorum queues: replicated, durable, and faster than classic queues with confirms on this machine.</summary>
     public static void ConfigureQueue(IReceiveEndpointConfigurator endpoint)

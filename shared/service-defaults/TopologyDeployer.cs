@@ -23,6 +23,7 @@ public static class TopologyDeployer
             x.UsingRabbitMq((_, cfg) =>
             {
                 broker.Apply(cfg);
+                BrokerTopology.ConfigureBus(cfg);
                 cfg.DeployTopologyOnly = true;
                 foreach (var queue in ConsumerQueues)
                     cfg.ReceiveEndpoint(queue, e =>

@@ -47,6 +47,59 @@ public sealed class TestBroker : IAsyncDisposable
         return (Read("messages_ready"), Read("messages_unacknowledged"));
     }
 
+    /// <summary>
+    /// Publishes a body as it is, past MassTransit (through the management API), to an exchange of this virtual host;
+    /// "" is the default exchange, where the routing key is a queue name.
+    /// </summary>
+    public async Task PublishRawAsync(string exchange, string routingKey, string body)
+    {
+        var request = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            properties = new { content_type = "application/vnd.masstransit+json", delivery_mode = 2, message_id = Guid.NewGuid().ToString() },
+            routing_key = routingKey,
+            payload = body,
+            payload_encoding = "string",
+        });
+        var name = exchange.Length == 0 ? "amq.default" : exchange;
+        var response = await _management.PostAsync($"api/exchanges/{VirtualHost}/{Uri.EscapeDataString(name)}/publish", Json(request));
+        response.EnsureSuccessStatusCode();
+        using var result = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        if (!result.RootElement.GetProperty("routed").GetBoolean())
+            throw new InvalidOperationException($"Nothing is bound to route '{routingKey}' from exchange '{name}'.");
+    }
+
+    /// <summary>
+    /// Takes messages off a queue until there are <paramref name="count"/> (waiting up to a minute for them) and returns
+    /// each one's MassTransit fault reason: the exception type and message headers a dead letter carries.
+    /// </summary>
+    public async Task<List<string>> TakeDeadLettersAsync(string queue, int count)
+    {
+        var reasons = new List<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (reasons.Count < count && DateTime.UtcNow < deadline)
+        {
+            var request = $$"""{"count":{{count - reasons.Count}},"ackmode":"ack_requeue_false","encoding":"auto"}""";
+            var response = await _management.PostAsync($"api/queues/{VirtualHost}/{Uri.EscapeDataString(queue)}/get", Json(request));
+            if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            {
+                response.EnsureSuccessStatusCode();
+                using var messages = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                foreach (var message in messages.RootElement.EnumerateArray())
+                {
+                    var headers = message.GetProperty("properties").TryGetProperty("headers", out var h) ? h : default;
+                    string Header(string name) =>
+                        headers.ValueKind == System.Text.Json.JsonValueKind.Object && headers.TryGetProperty(name, out var value) ? value.ToString() : "";
+                    reasons.Add($"{Header("MT-Fault-ExceptionType")} {Header("MT-Fault-Message")}".Trim());
+                }
+            }
+            if (reasons.Count < count)
+                await Task.Delay(200);
+        }
+        if (reasons.Count != count)
+            throw new TimeoutException($"Expected {count} dead letters in {queue}, got {reasons.Count}: {string.Join(" | ", reasons)}");
+        return reasons;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _management.DeleteAsync($"api/vhosts/{VirtualHost}");

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Telemetry.Contracts;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
@@ -15,19 +16,22 @@ public sealed class AnswerBatchConsumer(AnswerEventWriter writer, DailyPartition
 {
     public async Task Consume(ConsumeContext<Batch<AnswerSubmitted>> context)
     {
-        var storable = new List<AnswerSubmitted>(context.Message.Length);
+        var storable = new List<ConsumeContext<AnswerSubmitted>>(context.Message.Length);
         var rejected = new List<(ConsumeContext<AnswerSubmitted> Message, string Reason)>();
         foreach (var message in context.Message)
         {
             var reason = AnswerSubmittedRules.Violation(message.Message)
                          ?? await partitions.RefusalAsync(message.Message.CreatedAt, context.CancellationToken);
             if (reason is null)
-                storable.Add(message.Message);
+                storable.Add(message);
             else
                 rejected.Add((message, reason));
         }
 
-        var stored = await writer.WriteAsync(storable, context.CancellationToken);
+        var refused = new List<(ConsumeContext<AnswerSubmitted> Message, string Reason)>();
+        var stored = await WriteAsync(storable, refused, context.CancellationToken);
+        storable.RemoveAll(e => refused.Exists(r => r.Message == e));
+        rejected.AddRange(refused);
 
         foreach (var (message, reason) in rejected)
         {
@@ -41,8 +45,33 @@ public sealed class AnswerBatchConsumer(AnswerEventWriter writer, DailyPartition
             Stored: stored,
             Duplicates: storable.Count - stored,
             Rejected: rejected.Count,
-            OldestEvent: storable.Count == 0 ? null : storable.Min(e => e.CreatedAt),
-            NewestEvent: storable.Count == 0 ? null : storable.Max(e => e.CreatedAt)));
+            OldestEvent: storable.Count == 0 ? null : storable.Min(e => e.Message.CreatedAt),
+            NewestEvent: storable.Count == 0 ? null : storable.Max(e => e.Message.CreatedAt)));
+    }
+
+    /// <summary>
+    /// One bulk write. When PostgreSQL refuses the data itself (a data exception or an integrity violation, such as an
+    /// event whose partition retention dropped a moment ago) rather than failing transiently, the batch is halved
+    /// until the refused events are isolated; they are added to <paramref name="refused"/> with PostgreSQL's reason and
+    /// the rest is still stored. Transient failures propagate, so the whole batch is retried.
+    /// </summary>
+    private async Task<int> WriteAsync(
+        List<ConsumeContext<AnswerSubmitted>> events, List<(ConsumeContext<AnswerSubmitted> Message, string Reason)> refused, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await writer.WriteAsync(events.ConvertAll(e => e.Message), cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState[..2] is "22" or "23")
+        {
+            if (events.Count == 1)
+            {
+                refused.Add((events[0], $"PostgreSQL refused it: {ex.MessageText} ({ex.SqlState})"));
+                return 0;
+            }
+            var half = events.Count / 2;
+            return await WriteAsync(events[..half], refused, cancellationToken) + await WriteAsync(events[half..], refused, cancellationToken);
+        }
     }
 }
 
@@ -68,8 +97,7 @@ public sealed class AnswerBatchConsumerDefinition : ConsumerDefinition<AnswerBat
             .SetMessageLimit(_options.MessageLimit)
             .SetTimeLimit(_options.TimeLimit)
             .SetConcurrencyLimit(_options.ConcurrencyLimit));
-        // Enough unacked messages in flight for every concurrent batch to fill.
-        endpointConfigurator.PrefetchCount = _options.MessageLimit * _options.ConcurrencyLimit;
-        endpointConfigurator.ConcurrentMessageLimit = _options.MessageLimit * _options.ConcurrencyLimit;
+        endpointConfigurator.PrefetchCount = _options.PrefetchCount;
+        endpointConfigurator.ConcurrentMessageLimit = _options.PrefetchCount;
     }
 }

@@ -3,7 +3,11 @@ using Telemetry.Contracts;
 
 namespace Telemetry.EventIngestor.AnswerEvents;
 
-/// <summary>One bulk, idempotent insert: the primary key (id, created_at) turns every duplicate into a no-op.</summary>
+/// <summary>
+/// One bulk, idempotent insert: the primary key (id, created_at) turns every duplicate into a no-op. At the ingestor's
+/// batch size this statement beat binary COPY into a temporary staging table followed by the same INSERT … ON CONFLICT
+/// (bench/ingestor measures both): the staging table costs a catalog entry per batch, and the insert is the same.
+/// </summary>
 public sealed class AnswerEventWriter(NpgsqlDataSource dataSource)
 {
     private const string Sql = """
