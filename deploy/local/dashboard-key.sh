@@ -3,8 +3,8 @@
 #   deploy/local/dashboard-key.sh list
 #   deploy/local/dashboard-key.sh add NAME       prints the new key once (stdout); only its SHA-256 is stored
 #   deploy/local/dashboard-key.sh revoke NAME    the stats API answers 403 for it within 5 s
-# up.sh registers the key in STATS_API_KEY (.local/credentials.env) as local-dashboard, and makes a new one if that
-# one was revoked.
+# up.sh registers the key in STATS_API_KEY (.local/credentials.env) under STATS_API_KEY_NAME (local-dashboard at
+# first), and makes and records a new one if that one was revoked.
 set -euo pipefail
 
 LOCAL_TAG=dashboard-key

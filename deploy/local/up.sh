@@ -125,14 +125,15 @@ ensure_credentials() {
   done
 }
 
-# Sets STATS_API_KEY=KEY in the credentials file (replacing an earlier line), keeping it private.
+# Sets STATS_API_KEY=KEY and STATS_API_KEY_NAME=NAME in the credentials file (replacing earlier lines), keeping it private.
 record_stats_api_key() {
-  local key="$1" tmp
+  local key="$1" name="$2" tmp
   tmp="$(mktemp "$LOCAL_DIR/.credentials.XXXXXX")"
   {
-    grep -v -e '^STATS_API_KEY=' -e '^# X-Api-Key for the stats API' "$CREDENTIALS_FILE" || true
-    echo "# X-Api-Key for the stats API (the database keeps only its SHA-256; see deploy/local/dashboard-key.sh list)"
+    grep -v -e '^STATS_API_KEY=' -e '^STATS_API_KEY_NAME=' -e '^# X-Api-Key for the stats API' "$CREDENTIALS_FILE" || true
+    echo "# X-Api-Key for the stats API and its name (the database keeps only its SHA-256; see deploy/local/dashboard-key.sh list)"
     echo "STATS_API_KEY=$key"
+    echo "STATS_API_KEY_NAME=$name"
   } >"$tmp"
   chmod 600 "$tmp"
   mv -f "$tmp" "$CREDENTIALS_FILE"
@@ -219,6 +220,8 @@ run_setup() {
 # none, or when the recorded one was revoked (an operator's `dashboard-key.sh revoke`).
 ensure_dashboard_key() {
   local log="$LOCAL_LOGS/setup.log" rc=0 name key
+  # The name the recorded key was registered under (a replacement key has a new name; older files have none).
+  DASHBOARD_KEY_NAME="${STATS_API_KEY_NAME:-$DASHBOARD_KEY_NAME}"
   if [[ -n "${STATS_API_KEY:-}" ]]; then
     DASHBOARD_API_KEY="$STATS_API_KEY" setup_tool dashboard-key ensure "$DASHBOARD_KEY_NAME" >>"$log" 2>&1 || rc=$?
     case "$rc" in
@@ -233,10 +236,10 @@ ensure_dashboard_key() {
         ;;
     esac
   fi
-  for name in "$DASHBOARD_KEY_NAME" "$DASHBOARD_KEY_NAME-$(date -u +%Y%m%d%H%M%S)"; do
+  for name in "$DASHBOARD_KEY_NAME" "local-dashboard-$(date -u +%Y%m%d%H%M%S)"; do
     # Only the key itself is on stdout; the tool's messages go to the log.
     if key="$(setup_tool dashboard-key add "$name" 2>>"$log")"; then
-      record_stats_api_key "$key"
+      record_stats_api_key "$key" "$name"
       STATS_API_KEY="$key"
       DASHBOARD_KEY_NAME="$name"
       say "dashboard key '$name' created with the setup tool; STATS_API_KEY recorded in $(rel "$CREDENTIALS_FILE")"
