@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole telemetry pipeline on this machine, in one idempotent command:
 #   installs what is missing (PostgreSQL 15, RabbitMQ, jq, openssl), starts PostgreSQL on 127.0.0.1:55432 and
-#   RabbitMQ on 127.0.0.1:55672 (management UI :55673), builds the solution, applies migrations and the broker
-#   topology, starts the four services, loads the demo catalogue and a current cycle, sends a burst of demo
-#   attempts and prints the track statistics once they include that burst.
+#   RabbitMQ on 127.0.0.1:55672 (management UI :55673), builds the four services and the setup tool
+#   (deploy/local/services.slnf), applies migrations and the broker topology, registers the dashboard key
+#   (setup dashboard-key), starts the four services, loads the demo catalogue and a current cycle, sends a burst of
+#   demo attempts and prints the track statistics once they include that burst.
 # A second run reuses whatever is running and brings back what is not. State, logs and pid files live in .local/
 # (git-ignored); secrets are generated once into .local/credentials.env. Stop with deploy/local/down.sh.
 #
@@ -24,8 +25,9 @@ DEMO_ATTEMPTS="${DEMO_ATTEMPTS:-12}"
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-90}"
 STATS_TIMEOUT_S="${STATS_TIMEOUT_S:-60}"
 CATALOGUE_FILE="$HERE/demo-catalogue.json"
-SETUP_DLL="$LOCAL_REPO_ROOT/tools/setup/bin/Release/net10.0/Telemetry.Setup.dll"
-BUILD_TARGET="$LOCAL_REPO_ROOT/Telemetry.sln"
+# Only what up.sh runs (and what those projects reference): the tests and benchmarks are not built.
+BUILD_TARGET="$HERE/services.slnf"
+DASHBOARD_KEY_NAME=local-dashboard
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -81,8 +83,6 @@ EVENT_INGESTOR_URL=http://127.0.0.1:${SERVICE_PORT[event-ingestor]}
 AGGREGATOR_URL=http://127.0.0.1:${SERVICE_PORT[aggregator]}
 # X-Admin-Key for PUT /api/admin/... on the attempts API
 ADMIN_KEY=$(random_hex 24)
-# X-Api-Key for the stats API (the service itself only knows its SHA-256)
-STATS_API_KEY=$(random_hex 24)
 # PostgreSQL superuser on database telemetry: may read every table
 DATABASE_URL=postgresql://postgres:$pg_password@127.0.0.1:$PG_PORT/telemetry
 PG_HOST=127.0.0.1
@@ -118,15 +118,26 @@ ensure_credentials() {
   chmod 600 "$CREDENTIALS_FILE"
   load_credentials
   local var
-  for var in ATTEMPTS_URL STATS_URL ADMIN_KEY STATS_API_KEY DATABASE_URL PG_SUPERUSER PG_SUPERUSER_PASSWORD \
+  for var in ATTEMPTS_URL STATS_URL ADMIN_KEY DATABASE_URL PG_SUPERUSER PG_SUPERUSER_PASSWORD \
     RABBITMQ_URL RABBITMQ_USER RABBITMQ_PASSWORD ROLE_PASSWORD_ATTEMPTS_API ROLE_PASSWORD_EVENT_INGESTOR \
     ROLE_PASSWORD_AGGREGATOR ROLE_PASSWORD_STATS_API JWT_ISSUER JWT_AUDIENCE JWT_SIGNING_KEY JWT_WALLET_CLAIM; do
     [[ -n "${!var:-}" ]] || die "$var is missing from $(rel "$CREDENTIALS_FILE"); reset with: deploy/local/down.sh && rm -rf .local"
   done
-  STATS_KEY_SHA256="$(printf '%s' "$STATS_API_KEY" | sha256sum | cut -d' ' -f1)"
 }
 
-npgsql() { printf 'Host=127.0.0.1;Port=%s;Database=telemetry;Username=%s;Password=%s' "$PG_PORT" "$1" "$2"; }
+# Sets STATS_API_KEY=KEY and STATS_API_KEY_NAME=NAME in the credentials file (replacing earlier lines), keeping it private.
+record_stats_api_key() {
+  local key="$1" name="$2" tmp
+  tmp="$(mktemp "$LOCAL_DIR/.credentials.XXXXXX")"
+  {
+    grep -v -e '^STATS_API_KEY=' -e '^STATS_API_KEY_NAME=' -e '^# X-Api-Key for the stats API' "$CREDENTIALS_FILE" || true
+    echo "# X-Api-Key for the stats API and its name (the database keeps only its SHA-256; see deploy/local/dashboard-key.sh list)"
+    echo "STATS_API_KEY=$key"
+    echo "STATS_API_KEY_NAME=$name"
+  } >"$tmp"
+  chmod 600 "$tmp"
+  mv -f "$tmp" "$CREDENTIALS_FILE"
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Servers
@@ -174,26 +185,69 @@ build() {
   say "build ok ($(elapsed "$started"))"
 }
 
+# Runs the setup tool with ARGS and the admin connection; stdout and stderr are the tool's own.
+setup_tool() {
+  [[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing after the build"
+  (
+    exec 9>&-
+    export ConnectionStrings__Admin
+    ConnectionStrings__Admin="$(npgsql "$PG_SUPERUSER" "$PG_SUPERUSER_PASSWORD")"
+    cd "$(dirname "$SETUP_DLL")"
+    exec dotnet "$SETUP_DLL" "$@"
+  )
+}
+
 run_setup() {
   local started log="$LOCAL_LOGS/setup.log"
   started=$(now_ms)
-  [[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing after the build"
   if ! (
-    export ConnectionStrings__Admin
-    ConnectionStrings__Admin="$(npgsql "$PG_SUPERUSER" "$PG_SUPERUSER_PASSWORD")"
     export ConnectionStrings__RabbitMq="$RABBITMQ_URL"
     export RolePasswords__AttemptsApi="$ROLE_PASSWORD_ATTEMPTS_API"
     export RolePasswords__EventIngestor="$ROLE_PASSWORD_EVENT_INGESTOR"
     export RolePasswords__Aggregator="$ROLE_PASSWORD_AGGREGATOR"
     export RolePasswords__StatsApi="$ROLE_PASSWORD_STATS_API"
-    cd "$(dirname "$SETUP_DLL")"
-    dotnet "$SETUP_DLL" all
-  ) >"$log" 2>&1 9>&-; then
+    setup_tool all
+  ) >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     die "setup (migrations + broker topology) failed (log: $(rel "$log"))"
   fi
   sed 's/^/       /' "$log"
   say "migrations and broker topology in place ($(elapsed "$started"))"
+}
+
+# The stats API knows dashboard keys only by their SHA-256, in the database. Reuses STATS_API_KEY from the credentials
+# file (registering it if the database does not hold it yet); creates a new key with the setup tool when there is
+# none, or when the recorded one was revoked (an operator's `dashboard-key.sh revoke`).
+ensure_dashboard_key() {
+  local log="$LOCAL_LOGS/setup.log" rc=0 name key
+  # The name the recorded key was registered under (a replacement key has a new name; older files have none).
+  DASHBOARD_KEY_NAME="${STATS_API_KEY_NAME:-$DASHBOARD_KEY_NAME}"
+  if [[ -n "${STATS_API_KEY:-}" ]]; then
+    DASHBOARD_API_KEY="$STATS_API_KEY" setup_tool dashboard-key ensure "$DASHBOARD_KEY_NAME" >>"$log" 2>&1 || rc=$?
+    case "$rc" in
+      0)
+        say "dashboard key '$DASHBOARD_KEY_NAME' registered (STATS_API_KEY in $(rel "$CREDENTIALS_FILE"))"
+        return 0
+        ;;
+      3) warn "the recorded STATS_API_KEY is no longer usable ($(tail -n 1 "$log")); creating a new key" ;;
+      *)
+        tail -n 5 "$log" >&2
+        die "setup dashboard-key ensure failed (log: $(rel "$log"))"
+        ;;
+    esac
+  fi
+  for name in "$DASHBOARD_KEY_NAME" "local-dashboard-$(date -u +%Y%m%d%H%M%S)"; do
+    # Only the key itself is on stdout; the tool's messages go to the log.
+    if key="$(setup_tool dashboard-key add "$name" 2>>"$log")"; then
+      record_stats_api_key "$key" "$name"
+      STATS_API_KEY="$key"
+      DASHBOARD_KEY_NAME="$name"
+      say "dashboard key '$name' created with the setup tool; STATS_API_KEY recorded in $(rel "$CREDENTIALS_FILE")"
+      return 0
+    fi
+  done
+  tail -n 5 "$log" >&2
+  die "setup dashboard-key add failed (log: $(rel "$log"))"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -222,7 +276,6 @@ export_service_env() {
     stats-api)
       export ConnectionStrings__Telemetry
       ConnectionStrings__Telemetry="$(npgsql telemetry_stats "$ROLE_PASSWORD_STATS_API")"
-      export DashboardKeys__Sha256__0="$STATS_KEY_SHA256"
       ;;
     *) die "unknown service $1" ;;
   esac
@@ -464,6 +517,7 @@ print_summary() {
   say "secrets: $(rel "$CREDENTIALS_FILE")   (set -a; . .local/credentials.env; set +a)"
   say "try:     curl -H \"X-Api-Key: \$STATS_API_KEY\" \$STATS_URL/api/stats/cycle/current"
   say "token:   deploy/local/token.sh WALLET      stop: deploy/local/down.sh"
+  say "keys:    deploy/local/dashboard-key.sh list|add NAME|revoke NAME (a revocation takes effect within 5 s)"
 }
 
 main() {
@@ -485,6 +539,7 @@ main() {
   build
   step "setup"
   run_setup
+  ensure_dashboard_key
   step "services"
   start_services
   step "demo data"

@@ -5,7 +5,10 @@ namespace Telemetry.StatsApi;
 
 public partial class Program
 {
-    public static async Task Main(string[] args)
+    public static Task Main(string[] args) => Build(args).RunAsync();
+
+    /// <summary>The whole service, built but not started (the benchmark hosts it on Kestrel in its own process).</summary>
+    public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults("stats-api");
@@ -13,7 +16,9 @@ public partial class Program
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        app.UseStatsApi();
         app.MapStatsApi();
-        await app.RunAsync();
+        app.MapOpenApi();
+        return app;
     }
 }

@@ -1,15 +1,23 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Telemetry.Database;
 using Telemetry.ServiceDefaults;
+using Telemetry.Setup;
 
 // The one explicit step before services start: migrations (under EF's migration lock), service logins, broker topology.
-// Usage: setup [migrate|topology|all]   (default: all)
-var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args.Skip(1).ToArray()).Build();
+// Also the operators' dashboard key management. Settings come from the environment (ConnectionStrings__Admin, …).
+//   setup [migrate|topology|all] [--Setting=value …]    (default: all)
+//   setup dashboard-key add|revoke|list|ensure …
 var step = args.FirstOrDefault() ?? "all";
-if (step is not ("migrate" or "topology" or "all"))
+var configuration = new ConfigurationBuilder()
+    .AddEnvironmentVariables()
+    .AddCommandLine(step == "dashboard-key" ? [] : args.Skip(1).ToArray())
+    .Build();
+if (step is not ("migrate" or "topology" or "all" or "dashboard-key"))
 {
     Console.Error.WriteLine("usage: setup [migrate|topology|all]");
+    Console.Error.WriteLine(DashboardKeyCommands.Usage);
     return 2;
 }
 
@@ -21,6 +29,9 @@ using var loggerFactory = LoggerFactory.Create(b => b
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
 try
 {
+    if (step is "dashboard-key")
+        return await DashboardKeyCommands.RunAsync(args[1..], configuration.RequireConnectionString("Admin"), timeout.Token);
+
     if (step is "migrate" or "all")
     {
         var admin = configuration.RequireConnectionString("Admin");
@@ -43,6 +54,16 @@ try
 catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
 {
     Console.Error.WriteLine($"setup: {ex.Message}");
+    return 1;
+}
+catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+{
+    Console.Error.WriteLine($"setup: {ex.MessageText}: apply the migrations first (setup migrate).");
+    return 1;
+}
+catch (NpgsqlException ex)
+{
+    Console.Error.WriteLine($"setup: database error: {ex.Message}");
     return 1;
 }
 

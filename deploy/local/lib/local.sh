@@ -36,6 +36,7 @@ declare -A SERVICE_PORT=(
   [event-ingestor]=5103
   [aggregator]=5104
 )
+SETUP_DLL="$LOCAL_REPO_ROOT/tools/setup/bin/Release/net10.0/Telemetry.Setup.dll"
 
 LOCAL_TAG="${LOCAL_TAG:-local}"
 say() { printf '[%s] %s\n' "$LOCAL_TAG" "$*"; }
@@ -86,3 +87,6 @@ load_credentials() {
   # shellcheck source=/dev/null
   source "$CREDENTIALS_FILE"
 }
+
+# An Npgsql connection string to the local telemetry database for ROLE with PASSWORD.
+npgsql() { printf 'Host=127.0.0.1;Port=%s;Database=telemetry;Username=%s;Password=%s' "$PG_PORT" "$1" "$2"; }

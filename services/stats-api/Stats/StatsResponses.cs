@@ -10,3 +10,8 @@ public sealed record QuestionStats(
 public sealed record CycleStats(
     int CycleNumber, DateTimeOffset StartsAt, DateTimeOffset EndsAt, long AttemptsTotal, long AnswersTotal, long CorrectTotal,
     float AccuracyPct, DateTimeOffset? LastCalculatedAt);
+
+/// <summary>One UTC day of a track (by the events' createdAt); a day without data has zero totals and no lastCalculatedAt.</summary>
+public sealed record TrackDayStats(
+    Guid TrackId, DateOnly Day, long AttemptsTotal, long AnswersTotal, long CorrectTotal, float AccuracyPct, float AvgDurationSec,
+    DateTimeOffset? LastCalculatedAt);
