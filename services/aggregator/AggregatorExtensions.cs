@@ -14,6 +14,12 @@ public sealed class AggregatorOptions
 
     /// <summary>The flush timer: a batch is applied when full or when this much time has passed since its first event.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")] public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Unacked messages the broker may push ahead: two batches, so the next one fills while one is written instead of
+    /// waiting for its acks (with one batch's worth the drain stalled on every flush).
+    /// </summary>
+    public int PrefetchCount => MessageLimit * 2;
 }
 
 public static class AggregatorExtensions

@@ -68,7 +68,7 @@ public sealed class RollupBatchConsumerDefinition : ConsumerDefinition<RollupBat
             .SetMessageLimit(_options.MessageLimit)
             .SetTimeLimit(_options.FlushInterval)
             .SetConcurrencyLimit(1));
-        endpointConfigurator.PrefetchCount = _options.MessageLimit;
-        endpointConfigurator.ConcurrentMessageLimit = _options.MessageLimit;
+        endpointConfigurator.PrefetchCount = _options.PrefetchCount;
+        endpointConfigurator.ConcurrentMessageLimit = _options.PrefetchCount;
     }
 }
