@@ -42,18 +42,20 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
             : new DayRange(reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateOnly>(1)));
     }
 
-    /// <summary>Null when the event's day has a partition, else why not. Refreshes once when the answer looks stale.</summary>
+    /// <summary>
+    /// Null when the event's day has a partition, else why not. Refreshes once when the answer looks stale. With no
+    /// partitions at all (a fresh install whose partition job has not run yet) nothing is refused: it throws
+    /// <see cref="PartitionsNotReadyException"/>, so the batch is retried instead of dead-lettering good events.
+    /// </summary>
     public async ValueTask<string?> RefusalAsync(DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         if (_window is null || !Covers(_window.Range, createdAt))
             await RefreshAsync(cancellationToken);
-        var range = _window!.Range;
+        var range = _window!.Range ?? throw new PartitionsNotReadyException(table);
         if (Covers(range, createdAt))
             return null;
-        return range is null
-            ? $"no {table} partitions exist yet"
-            : $"createdAt {createdAt:O} is outside the {table} partitions that exist ({range.First:yyyy-MM-dd} .. {range.Last:yyyy-MM-dd}); "
-              + (DateOnly.FromDateTime(createdAt.UtcDateTime) < range.First ? "older than the retention window" : "too far in the future");
+        return $"createdAt {createdAt:O} is outside the {table} partitions that exist ({range.First:yyyy-MM-dd} .. {range.Last:yyyy-MM-dd}); "
+               + (DateOnly.FromDateTime(createdAt.UtcDateTime) < range.First ? "older than the retention window" : "too far in the future");
     }
 
     private static bool Covers(DayRange? range, DateTimeOffset createdAt)
@@ -68,6 +70,9 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
 
     private sealed record StrongBox(DayRange? Range);
 }
+
+public sealed class PartitionsNotReadyException(string table)
+    : Exception($"No {table} partitions exist yet (the partition job has not run); the batch will be retried.");
 
 public sealed class PartitionOptions
 {

@@ -26,6 +26,17 @@ public sealed class RetentionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Before_any_partition_exists_events_are_not_refused_but_their_batch_is_retried()
+    {
+        var partitions = new DailyPartitions(_ingestorRole, "answer_events", TimeProvider.System);
+
+        await Assert.ThrowsAsync<PartitionsNotReadyException>(async () => await partitions.RefusalAsync(DateTimeOffset.UtcNow, CancellationToken.None));
+
+        await partitions.EnsureAsync(0, 1, CancellationToken.None);
+        Assert.Null(await partitions.RefusalAsync(DateTimeOffset.UtcNow, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Over_200_simulated_days_at_most_retention_plus_one_days_remain_and_no_aggregate_is_touched()
     {
         const int retentionDays = 10;
