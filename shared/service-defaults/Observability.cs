@@ -49,6 +49,10 @@ public static class Observability
                 o.AddOtlpExporter();
             });
 
+        // The specification's switch: no traces or metrics at all (logs stay).
+        if (string.Equals(builder.Configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase))
+            return builder;
+
         var tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
             .AddSource(FrameworkSources)
