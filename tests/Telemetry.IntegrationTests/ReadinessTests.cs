@@ -8,7 +8,7 @@ namespace Telemetry.IntegrationTests;
 
 /// <summary>
 /// Readiness while RabbitMQ cannot be reached, with the services pointed at a closed port (the shared test broker stays
-/// up, so this runs in parallel with everything else). BrokerOutageTests checks the same against a real outage.
+/// up, so this runs in parallel with everything else). BrokerStopTests checks the same against a real outage.
 /// </summary>
 public sealed class ReadinessTests(ReadinessTests.UnreachableBrokerFixture services) : IClassFixture<ReadinessTests.UnreachableBrokerFixture>
 {
