@@ -33,8 +33,9 @@ public static class Extensions
         services.TryAddSingleton(TimeProvider.System);
 
         builder.AddTelemetryDatabase(ServiceName);
-        // The API only publishes: no consumers, so no queue of its own. No usage reports to MassTransit's servers.
-        builder.AddTelemetryBus(register: _ => { });
+        // The API only publishes: no consumers, so no queue of its own. Submits go to the outbox, so the API stays
+        // ready while RabbitMQ is away; /health/ready reports the broker as Degraded (200) meanwhile.
+        builder.AddTelemetryBus(register: _ => { }, readiness: BrokerReadiness.Buffered);
 
         services.AddSingleton<JwtValidation>();
         services.AddAuthentication(JwtAuthenticationHandler.SchemeName)

@@ -2,6 +2,8 @@ using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RabbitMQ.Client;
 
 namespace Telemetry.ServiceDefaults;
 
@@ -11,19 +13,25 @@ public static class Messaging
 
     /// <summary>
     /// MassTransit on RabbitMQ from ConnectionStrings:RabbitMq (an amqp:// URI with credentials and virtual host).
-    /// The host starts without waiting for the broker, so an API keeps serving while RabbitMQ is away;
-    /// MassTransit's own health check (tagged ready) reports the connection.
+    /// The host starts without waiting for the broker, so an API keeps serving while RabbitMQ is away.
+    /// The "rabbitmq" readiness check (<see cref="BrokerHealthCheck"/>) reports the broker as <paramref name="readiness"/> says.
     /// </summary>
     public static WebApplicationBuilder AddTelemetryBus(
         this WebApplicationBuilder builder,
         Action<IBusRegistrationConfigurator> register,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configure = null)
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configure = null,
+        BrokerReadiness readiness = BrokerReadiness.Required)
     {
         var broker = RabbitMqAddress.Parse(builder.Configuration.RequireConnectionString(ConnectionStringName));
+        builder.Services.AddSingleton(provider => new BrokerHealthCheck(broker, readiness, provider.GetRequiredService<IBusControl>()));
+        builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("rabbitmq", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         builder.Services.AddMassTransit(x =>
         {
             // MassTransit would otherwise report usage to its vendor over the network.
             x.DisableUsageTelemetry();
+            // Its own check says Degraded (HTTP 200) while a consumer's queue is unreachable, and Healthy for a
+            // publisher that has no receive endpoint running: the "rabbitmq" check decides readiness instead.
+            x.ConfigureHealthCheckOptions(o => o.Tags.Add("masstransit"));
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {
@@ -39,6 +47,86 @@ public static class Messaging
             o.StopTimeout = TimeSpan.FromSeconds(20);
         });
         return builder;
+    }
+}
+
+/// <summary>What a service's readiness makes of an unreachable broker.</summary>
+public enum BrokerReadiness
+{
+    /// <summary>A consumer: not ready (503) unless RabbitMQ is reachable and its receive endpoints are running.</summary>
+    Required,
+
+    /// <summary>
+    /// A publisher that keeps its messages in its own outbox while RabbitMQ is away: it can still do its job, so it
+    /// stays ready (200) and reports the broker as Degraded in the body.
+    /// </summary>
+    Buffered,
+}
+
+/// <summary>
+/// Readiness of the broker: RabbitMQ accepts an AMQP connection with the service's own credentials and virtual host
+/// (one connection kept open for the probes, reopened when it drops), and MassTransit's receive endpoints are running.
+/// </summary>
+public sealed class BrokerHealthCheck(RabbitMqAddress broker, BrokerReadiness readiness, IBusControl bus) : IHealthCheck, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConnectionFactory _factory = new()
+    {
+        HostName = broker.Host,
+        Port = broker.Port,
+        VirtualHost = broker.VirtualHost,
+        UserName = broker.Username,
+        Password = broker.Password,
+        RequestedConnectionTimeout = TimeSpan.FromSeconds(3),
+        RequestedHeartbeat = TimeSpan.FromSeconds(10),
+        AutomaticRecoveryEnabled = false,
+        ClientProvidedName = "health probe",
+    };
+    private IConnection? _connection;
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var failed = readiness == BrokerReadiness.Required ? HealthStatus.Unhealthy : HealthStatus.Degraded;
+        var where = $"{broker.Host}:{broker.Port}/{broker.VirtualHost}";
+        if (await ConnectAsync(cancellationToken) is { } error)
+            return new HealthCheckResult(failed, $"RabbitMQ at {where} is unreachable: {error.Message}");
+
+        // A consumer's receive endpoints must be consuming. (A publisher has none running: its reply queue starts on first use.)
+        var endpoints = bus.CheckHealth();
+        if (endpoints.Status != BusHealthStatus.Healthy)
+            return new HealthCheckResult(failed, $"RabbitMQ at {where} is reachable, but MassTransit is not ready: {endpoints.Description}");
+        return HealthCheckResult.Healthy($"RabbitMQ at {where} is reachable");
+    }
+
+    /// <summary>Returns why no connection could be opened, or null when one is open.</summary>
+    private async Task<Exception?> ConnectAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is { IsOpen: true })
+                return null;
+            if (_connection is not null)
+                await _connection.DisposeAsync();
+            _connection = null;
+            _connection = await _factory.CreateConnectionAsync(cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException { InnerException: { } inner } ? inner : ex;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        _gate.Dispose();
     }
 }
 

@@ -19,7 +19,11 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
         await pipeline.Publisher.PublishAllAsync([.. attemptA, .. attemptB]);
         await WaitForTrackAsync(track, attempts: 2);
 
-        Assert.Equal(5, await pipeline.Database.ScalarAsync<long>("SELECT count(*) FROM answer_events WHERE track_id = $1", track));
+        // The ingestor and the aggregator consume independently: the aggregates can be complete before the raw events.
+        var stored = await Eventually.Until(
+            () => pipeline.Database.ScalarAsync<long>("SELECT count(*) FROM answer_events WHERE track_id = $1", track),
+            count => count >= 5, TimeSpan.FromSeconds(30), "five answer events");
+        Assert.Equal(5, stored);
         var stats = Assert.Single(await pipeline.GetListAsync<TrackStats>("/api/stats/tracks"), t => t.TrackId == track);
         Assert.Equal((2, 5, 3), (stats.AttemptsTotal, stats.AnswersTotal, stats.CorrectTotal));
         Assert.Equal(60f, stats.AccuracyPct);

@@ -8,31 +8,42 @@ namespace Telemetry.Testing;
 public sealed class TestBroker : IAsyncDisposable
 {
     private readonly HttpClient _management;
+    private readonly IAsyncDisposable _claim;
 
-    private TestBroker(string virtualHost, HttpClient management, RabbitMqAddress address)
+    private TestBroker(string virtualHost, HttpClient management, RabbitMqAddress address, IAsyncDisposable claim)
     {
         VirtualHost = virtualHost;
         _management = management;
         Address = address;
+        _claim = claim;
     }
 
     public string VirtualHost { get; }
     public RabbitMqAddress Address { get; }
     public string AmqpUri => $"amqp://{Uri.EscapeDataString(Address.Username)}:{Uri.EscapeDataString(Address.Password)}@{Address.Host}:{Address.Port}/{Uri.EscapeDataString(VirtualHost)}";
 
+    /// <summary>The broker is shared by the whole test run: this waits while a <see cref="BrokerOutage"/> test has it down.</summary>
     public static async Task<TestBroker> CreateAsync(bool deployTopology = true)
     {
+        var claim = await BrokerClaim.TakeSharedAsync();
         var server = RabbitMqAddress.Parse(TestServers.RabbitMq);
         var management = CreateManagementClient();
         var vhost = "t-" + Guid.NewGuid().ToString("N");
-        (await management.PutAsync($"api/vhosts/{vhost}", Json("{}"))).EnsureSuccessStatusCode();
-        (await management.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(server.Username)}",
-            Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
-
-        var broker = new TestBroker(vhost, management, server with { VirtualHost = vhost });
-        if (deployTopology)
-            await TopologyDeployer.DeployAsync(broker.Address, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return broker;
+        var broker = new TestBroker(vhost, management, server with { VirtualHost = vhost }, claim);
+        try
+        {
+            (await management.PutAsync($"api/vhosts/{vhost}", Json("{}"))).EnsureSuccessStatusCode();
+            (await management.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(server.Username)}",
+                Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+            if (deployTopology)
+                await TopologyDeployer.DeployAsync(broker.Address, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            return broker;
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Messages ready plus unacknowledged in a queue of this virtual host (0 when the queue does not exist).</summary>
@@ -102,8 +113,15 @@ public sealed class TestBroker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _management.DeleteAsync($"api/vhosts/{VirtualHost}");
-        _management.Dispose();
+        try
+        {
+            await _management.DeleteAsync($"api/vhosts/{VirtualHost}");
+        }
+        finally
+        {
+            _management.Dispose();
+            await _claim.DisposeAsync();
+        }
     }
 
     private static HttpClient CreateManagementClient()

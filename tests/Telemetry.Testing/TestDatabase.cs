@@ -6,9 +6,12 @@ namespace Telemetry.Testing;
 /// <summary>A fresh, fully migrated database per fixture, dropped afterwards.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    // Roles are cluster-wide: one password per test run, and one migration at a time (ALTER ROLE races otherwise).
-    private static readonly string RolePassword = "test-" + Guid.NewGuid().ToString("N");
-    private static readonly SemaphoreSlim MigrationGate = new(1, 1);
+    // Roles are cluster-wide and the test assemblies run in parallel processes against one server: every process of a
+    // run derives the same role password from the run's admin connection string, and migrations take a server-wide
+    // advisory lock (concurrent ALTER ROLE fails with "tuple concurrently updated").
+    private static readonly string RolePassword =
+        "test-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(TestServers.PostgresAdmin)))[..32];
+    private const long MigrationLockKey = 0x7465_6C65_6D65_7472;
 
     private TestDatabase(string name, string adminConnectionString)
     {
@@ -27,15 +30,15 @@ public sealed class TestDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
 
         var admin = new NpgsqlConnectionStringBuilder(TestServers.PostgresAdmin) { Database = name, Pooling = false }.ConnectionString;
-        await MigrationGate.WaitAsync();
-        try
+        // Advisory locks belong to one database: every process takes it in the server's "postgres" database.
+        await using (var gate = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestServers.PostgresAdmin) { Database = "postgres", Pooling = false }.ConnectionString))
         {
+            await gate.OpenAsync();
+            await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", gate))
+                await lockCommand.ExecuteNonQueryAsync();
             await SchemaMigrator.MigrateAsync(admin);
             await SchemaMigrator.SetRolePasswordsAsync(admin, DatabaseRoles.All.ToDictionary(r => r, _ => RolePassword));
-        }
-        finally
-        {
-            MigrationGate.Release();
+            // Closing the session releases the lock, also when the migration threw.
         }
         return new TestDatabase(name, admin);
     }

@@ -10,7 +10,7 @@ public static class TestServers
     public static string RabbitMq => Require("TELEMETRY_TEST_RABBITMQ");
     public static string RabbitMqManagement => Require("TELEMETRY_TEST_RABBITMQ_MANAGEMENT");
 
-    /// <summary>A script taking "stop" or "start" for the test broker, for outage tests.</summary>
+    /// <summary>A script taking "stop", "kill" or "start" for the test broker; outage tests use it through <see cref="BrokerOutage"/>.</summary>
     public static string RabbitMqControl => Require("TELEMETRY_TEST_RABBITMQ_CONTROL");
 
     private static string Require(string name) =>
