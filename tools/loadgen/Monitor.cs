@@ -40,6 +40,21 @@ public sealed class PhasePeaks
     public long IngestorQueue;
     public long AggregatorQueue;
     public long AggregateLagEvents;
+    public readonly List<(double Seconds, long Lag)> LagWhileLoading = [];
+
+    /// <summary>Least-squares growth of the aggregate lag while load was offered, in events per minute: above zero, work piles up.</summary>
+    public double? LagGrowthPerMinute
+    {
+        get
+        {
+            if (LagWhileLoading.Count < 3)
+                return null;
+            var mx = LagWhileLoading.Average(p => p.Seconds);
+            var my = LagWhileLoading.Average(p => (double)p.Lag);
+            var sxx = LagWhileLoading.Sum(p => (p.Seconds - mx) * (p.Seconds - mx));
+            return sxx == 0 ? null : LagWhileLoading.Sum(p => (p.Seconds - mx) * (p.Lag - my)) / sxx * 60;
+        }
+    }
 }
 
 /// <summary>The live progress line, and the wait for the pipeline to settle after a phase.</summary>
@@ -47,6 +62,9 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     public PhasePeaks Peaks { get; private set; } = new();
+
+    /// <summary>True while a phase offers load; only then do lag samples count towards the lag's growth.</summary>
+    public volatile bool Loading;
 
     public PhasePeaks NewPhase()
     {
@@ -85,6 +103,8 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
                 peaks.IngestorQueue = Math.Max(peaks.IngestorQueue, ingestorQueue);
                 peaks.AggregatorQueue = Math.Max(peaks.AggregatorQueue, aggregatorQueue);
                 peaks.AggregateLagEvents = Math.Max(peaks.AggregateLagEvents, lag);
+                if (Loading)
+                    peaks.LagWhileLoading.Add((_clock.Elapsed.TotalSeconds, lag));
                 var fresh = probes.All.LastOrDefault(p => p.Freshness is not null)?.Freshness;
                 var rss = string.Join('/', LocalStack.Services.Select(s => stack.Pid(s) is { } pid && ProcessStats.MemoryMb(pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"));
                 var now = _clock.Elapsed;

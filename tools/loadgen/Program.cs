@@ -108,8 +108,10 @@ public static class Program
             var cpuBefore = CpuSnapshot.Take(stack);
             var latencyFrom = driver.LatenciesMs.Count;
             var phaseStart = DateTimeOffset.UtcNow;
+            monitor.Loading = true;
             await driver.RunPhaseAsync(phase, rate, duration, options.MaxInFlight, generator, random, options.RetryShare, options.DuplicateShare);
             var submitted = DateTimeOffset.UtcNow;
+            monitor.Loading = false;
             probes.Phase = 0;
             await driver.DrainAsync();
             var expectedEvents = driver.Accepted.Sum(a => (long)a.Attempt.Questions.Length);

@@ -18,8 +18,14 @@ public sealed record PhaseResult(
     public List<double> Freshness => Probes.Where(p => p.Freshness is not null).Select(p => p.Freshness!.Value.TotalSeconds).Order().ToList();
     public int Unreflected => Probes.Count(p => p.Freshness is null);
 
-    /// <summary>Kept up: the offered rate was accepted, and the aggregates caught up within a few flushes of the last submit.</summary>
-    public bool KeptUp(TimeSpan flush) => LoadAttempts >= 0.97 * OfferedRate * Duration.TotalSeconds && Tail is { } tail && tail <= flush * 2 + TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Kept up: the offered rate was accepted, the aggregate lag did not grow by more than 1% of the event rate per minute
+    /// while loading, and the aggregates caught up within two flushes and 5 s of the last submit.
+    /// </summary>
+    public bool KeptUp(TimeSpan flush) =>
+        LoadAttempts >= 0.97 * OfferedRate * Duration.TotalSeconds
+        && (Peaks.LagGrowthPerMinute is not { } growth || growth <= 0.01 * AcceptedEventsPerSecond * 60)
+        && Tail is { } tail && tail <= flush * 2 + TimeSpan.FromSeconds(5);
 
     public string Summary(TimeSpan flush) =>
         $"{AcceptedPerSecond:N1} attempts/s and {AcceptedEventsPerSecond:N0} events/s accepted; end to end {Format(RowsPerSecond)} events/s into answer_events, "
@@ -65,7 +71,7 @@ public sealed class Report(
         Row(s, "end to end: submit → answer_events, events/s", p => PhaseResult.Format(p.RowsPerSecond));
         Row(s, "end to end: submit → aggregates, events/s", p => PhaseResult.Format(p.AggregatedPerSecond));
         Row(s, "aggregates caught up after the last submit", p => p.Tail is { } t ? $"{t.TotalSeconds:N1} s" : "never");
-        Row(s, "kept up (offered rate accepted, caught up within 2 flushes + 5 s)", p => p.KeptUp(flush) ? "yes" : "**no**");
+        Row(s, "kept up (offered rate accepted, lag growth ≤ 1% of the event rate per minute, caught up within 2 flushes + 5 s)", p => p.KeptUp(flush) ? "yes" : "**no**");
         Row(s, "freshness p50 / p99 / max (202 → stats API shows it)", p => $"{PhaseResult.Percentile(p.Freshness, 0.5):N2} / **{PhaseResult.Percentile(p.Freshness, 0.99):N2}** / {(p.Freshness.Count == 0 ? double.NaN : p.Freshness[^1]):N2} s");
         Row(s, "probes (not reflected)", p => $"{p.Freshness.Count} ({p.Unreflected})");
         Row(s, "submit latency p50 / p99 (202s)", p =>
@@ -74,7 +80,8 @@ public sealed class Report(
             return $"{PhaseResult.Percentile(sorted, 0.5):N0} / {PhaseResult.Percentile(sorted, 0.99):N0} ms";
         });
         Row(s, "peak outbox backlog / ingestor queue / aggregator queue", p => $"{p.Peaks.Outbox:N0} / {p.Peaks.IngestorQueue:N0} / {p.Peaks.AggregatorQueue:N0}");
-        Row(s, "peak aggregate lag (accepted − aggregated events)", p => $"{p.Peaks.AggregateLagEvents:N0}");
+        Row(s, "peak aggregate lag (accepted − aggregated events); its growth while loading", p =>
+            $"{p.Peaks.AggregateLagEvents:N0}; {(p.Peaks.LagGrowthPerMinute is { } g ? $"{g:+#,0;-#,0;0} events/min" : "—")}");
         s.AppendLine();
 
         if (bare.Count > 0)
