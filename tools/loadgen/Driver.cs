@@ -69,12 +69,13 @@ public sealed class Driver(HttpClient attempts, string[] tokens, Counters counte
                 released++;
                 var attempt = generator.Next();
                 var duplicate = random.NextDouble() < duplicateShare;
-                var retry = random.NextDouble() < retryShare;
+                // Drawn here: Random is not thread-safe, and only this loop uses it.
+                TimeSpan? resendAfter = random.NextDouble() < retryShare ? TimeSpan.FromMilliseconds(500 + random.Next(4500)) : null;
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await SubmitAttemptAsync(attempt, phase, duplicate, retry ? TimeSpan.FromMilliseconds(500 + random.Next(4500)) : null);
+                        await SubmitAttemptAsync(attempt, phase, duplicate, resendAfter);
                     }
                     finally
                     {

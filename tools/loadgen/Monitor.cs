@@ -63,6 +63,9 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     public PhasePeaks Peaks { get; private set; } = new();
 
+    /// <summary>Every progress sample: seconds since start, events accepted, in answer_events, in the aggregates.</summary>
+    public List<(double Seconds, long Accepted, long Rows, long Aggregated)> Samples { get; } = [];
+
     /// <summary>True while a phase offers load; only then do lag samples count towards the lag's growth.</summary>
     public volatile bool Loading;
 
@@ -105,6 +108,7 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
                 peaks.AggregateLagEvents = Math.Max(peaks.AggregateLagEvents, lag);
                 if (Loading)
                     peaks.LagWhileLoading.Add((_clock.Elapsed.TotalSeconds, lag));
+                Samples.Add((_clock.Elapsed.TotalSeconds, events, rows, aggregated));
                 var fresh = probes.All.LastOrDefault(p => p.Freshness is not null)?.Freshness;
                 var rss = string.Join('/', LocalStack.Services.Select(s => stack.Pid(s) is { } pid && ProcessStats.MemoryMb(pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"));
                 var now = _clock.Elapsed;

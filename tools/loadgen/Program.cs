@@ -155,8 +155,10 @@ public static class Program
 
         var report = new Report(options, runId, started, loadBefore, File.ReadAllText("/proc/loadavg").Trim(), flushInterval, loadTracks, cycles,
             counters, phases, exactness, memory, peakReset, bare, Clock.Elapsed);
-        var markdown = report.Markdown();
         Directory.CreateDirectory(options.ResultsDir);
+        var chart = $"loadtest-{runId}.svg";
+        await File.WriteAllTextAsync(Path.Combine(options.ResultsDir, chart), Chart.Svg(monitor.Samples, $"run {runId}: cumulative events over time"));
+        var markdown = report.Markdown() + $"\n![events accepted, stored and aggregated over time]({chart})\n";
         var path = Path.Combine(options.ResultsDir, $"loadtest-{runId}.md");
         await File.WriteAllTextAsync(path, markdown);
         Console.WriteLine(markdown);
