@@ -40,20 +40,23 @@ public sealed class PhasePeaks
     public long IngestorQueue;
     public long AggregatorQueue;
     public long AggregateLagEvents;
-    public readonly List<(double Seconds, long Lag)> LagWhileLoading = [];
+    public readonly List<(double Seconds, long Lag, long Outbox, long IngestorQueue, long AggregatorQueue)> WhileLoading = [];
 
     /// <summary>Least-squares growth of the aggregate lag while load was offered, in events per minute: above zero, work piles up.</summary>
-    public double? LagGrowthPerMinute
+    public double? LagGrowthPerMinute => Slope(p => p.Lag);
+
+    /// <summary>The same for the outbox backlog and the two queues: the stage whose backlog grows is the one that cannot keep up.</summary>
+    public (double? Outbox, double? IngestorQueue, double? AggregatorQueue) BacklogGrowthPerMinute =>
+        (Slope(p => p.Outbox), Slope(p => p.IngestorQueue), Slope(p => p.AggregatorQueue));
+
+    private double? Slope(Func<(double Seconds, long Lag, long Outbox, long IngestorQueue, long AggregatorQueue), long> value)
     {
-        get
-        {
-            if (LagWhileLoading.Count < 3)
-                return null;
-            var mx = LagWhileLoading.Average(p => p.Seconds);
-            var my = LagWhileLoading.Average(p => (double)p.Lag);
-            var sxx = LagWhileLoading.Sum(p => (p.Seconds - mx) * (p.Seconds - mx));
-            return sxx == 0 ? null : LagWhileLoading.Sum(p => (p.Seconds - mx) * (p.Lag - my)) / sxx * 60;
-        }
+        if (WhileLoading.Count < 3)
+            return null;
+        var mx = WhileLoading.Average(p => p.Seconds);
+        var my = WhileLoading.Average(p => (double)value(p));
+        var sxx = WhileLoading.Sum(p => (p.Seconds - mx) * (p.Seconds - mx));
+        return sxx == 0 ? null : WhileLoading.Sum(p => (p.Seconds - mx) * (value(p) - my)) / sxx * 60;
     }
 }
 
@@ -107,7 +110,7 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
                 peaks.AggregatorQueue = Math.Max(peaks.AggregatorQueue, aggregatorQueue);
                 peaks.AggregateLagEvents = Math.Max(peaks.AggregateLagEvents, lag);
                 if (Loading)
-                    peaks.LagWhileLoading.Add((_clock.Elapsed.TotalSeconds, lag));
+                    peaks.WhileLoading.Add((_clock.Elapsed.TotalSeconds, lag, outbox, ingestorQueue, aggregatorQueue));
                 Samples.Add((_clock.Elapsed.TotalSeconds, events, rows, aggregated));
                 var fresh = probes.All.LastOrDefault(p => p.Freshness is not null)?.Freshness;
                 var rss = string.Join('/', LocalStack.Services.Select(s => stack.Pid(s) is { } pid && ProcessStats.MemoryMb(pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"));

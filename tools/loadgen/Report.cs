@@ -80,6 +80,11 @@ public sealed class Report(
             return $"{PhaseResult.Percentile(sorted, 0.5):N0} / {PhaseResult.Percentile(sorted, 0.99):N0} ms";
         });
         Row(s, "peak outbox backlog / ingestor queue / aggregator queue", p => $"{p.Peaks.Outbox:N0} / {p.Peaks.IngestorQueue:N0} / {p.Peaks.AggregatorQueue:N0}");
+        Row(s, "backlog growth while loading, per minute: outbox / ingestor queue / aggregator queue", p =>
+        {
+            var (outbox, ingestor, aggregator) = p.Peaks.BacklogGrowthPerMinute;
+            return string.Join(" / ", new[] { outbox, ingestor, aggregator }.Select(g => g is { } v ? v.ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture) : "—"));
+        });
         Row(s, "peak aggregate lag (accepted − aggregated events); its growth while loading", p =>
             $"{p.Peaks.AggregateLagEvents:N0}; {(p.Peaks.LagGrowthPerMinute is { } g ? $"{g:+#,0;-#,0;0} events/min" : "—")}");
         s.AppendLine();
