@@ -66,6 +66,9 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     public PhasePeaks Peaks { get; private set; } = new();
 
+    /// <summary>The largest anonymous memory sampled per service over the whole run.</summary>
+    public Dictionary<string, double> PeakAnonymousMb { get; } = [];
+
     /// <summary>Every progress sample: seconds since start, events accepted, in answer_events, in the aggregates.</summary>
     public List<(double Seconds, long Accepted, long Rows, long Aggregated)> Samples { get; } = [];
 
@@ -113,6 +116,9 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
                     peaks.WhileLoading.Add((_clock.Elapsed.TotalSeconds, lag, outbox, ingestorQueue, aggregatorQueue));
                 Samples.Add((_clock.Elapsed.TotalSeconds, events, rows, aggregated));
                 var fresh = probes.All.LastOrDefault(p => p.Freshness is not null)?.Freshness;
+                foreach (var service in LocalStack.Services)
+                    if (stack.Pid(service) is { } servicePid && ProcessStats.AnonymousMb(servicePid) is { } anonymous)
+                        PeakAnonymousMb[service] = Math.Max(PeakAnonymousMb.GetValueOrDefault(service), anonymous);
                 var rss = string.Join('/', LocalStack.Services.Select(s => stack.Pid(s) is { } pid && ProcessStats.MemoryMb(pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"));
                 var now = _clock.Elapsed;
                 var rate = (accepted - lastAccepted) / (now - last).TotalSeconds;

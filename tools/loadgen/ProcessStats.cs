@@ -21,6 +21,24 @@ public static class ProcessStats
     }
 
     /// <summary>
+    /// Anonymous (private: heaps, stacks) memory in MB from /proc/PID/smaps_rollup. Resident size also counts the mapped
+    /// runtime and framework files, about 100 MB that every .NET process here shares.
+    /// </summary>
+    public static double? AnonymousMb(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+                if (line.StartsWith("Anonymous:", StringComparison.Ordinal))
+                    return long.Parse(line["Anonymous:".Length..].Trim().Split(' ')[0]) / 1024.0;
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Resets the process's peak resident set (VmHWM) to its current size (Linux: "5" into clear_refs), so the peak
     /// reported covers this run only. False when not permitted (another user's process).
     /// </summary>

@@ -154,7 +154,7 @@ public static class Program
         }
 
         var report = new Report(options, runId, started, loadBefore, File.ReadAllText("/proc/loadavg").Trim(), flushInterval, loadTracks, cycles,
-            counters, phases, exactness, memory, peakReset, bare, Clock.Elapsed);
+            counters, phases, exactness, memory, monitor.PeakAnonymousMb, peakReset, bare, Clock.Elapsed);
         Directory.CreateDirectory(options.ResultsDir);
         var chart = $"loadtest-{runId}.svg";
         await File.WriteAllTextAsync(Path.Combine(options.ResultsDir, chart), Chart.Svg(monitor.Samples, $"run {runId}: cumulative events over time"));

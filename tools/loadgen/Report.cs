@@ -42,7 +42,7 @@ public sealed record PhaseResult(
 public sealed class Report(
     LoadOptions options, string runId, DateTimeOffset started, string loadBefore, string loadAfter, TimeSpan flush, IReadOnlyList<LoadTrack> tracks,
     IReadOnlyList<LoadCycle> cycles, Counters counters, IReadOnlyList<PhaseResult> phases, Exactness exactness,
-    IReadOnlyDictionary<string, double?> memory, bool peakReset, IReadOnlyList<BareResult> bare, TimeSpan took)
+    IReadOnlyDictionary<string, double?> memory, IReadOnlyDictionary<string, double> anonymous, bool peakReset, IReadOnlyList<BareResult> bare, TimeSpan took)
 {
     private const double MemoryLimitMb = 300;
 
@@ -99,10 +99,10 @@ public sealed class Report(
             s.AppendLine();
         }
 
-        s.AppendLine($"| peak memory (VmHWM{(peakReset ? ", reset at the start of the run" : ", since the service started")}) | MB |");
-        s.AppendLine("|---|---:|");
+        s.AppendLine($"| service | peak memory, MB (VmHWM{(peakReset ? ", reset at the start of the run" : ", since the service started")}) | of which private: peak anonymous memory, MB (smaps_rollup, sampled with the progress line) |");
+        s.AppendLine("|---|---:|---:|");
         foreach (var (service, mb) in memory)
-            s.AppendLine($"| {service} | {(mb is { } m ? $"{m:N0}" : "—")} |");
+            s.AppendLine($"| {service} | {(mb is { } m ? $"{m:N0}" : "—")} | {(anonymous.TryGetValue(service, out var a) ? $"{a:N0}" : "—")} |");
         s.AppendLine();
 
         var processes = phases.SelectMany(p => p.Cpu.Keys).Distinct().ToList();
