@@ -77,7 +77,10 @@ public sealed class PipelineTests(PipelineFixture pipeline) : IClassFixture<Pipe
             Assert.Contains(reasons, r => r.Contains("older than the retention window"));
         }
 
-        Assert.Equal(2, await pipeline.Database.ScalarAsync<long>("SELECT count(*) FROM answer_events WHERE track_id = $1", track));
+        var stored = await Eventually.Until(
+            () => pipeline.Database.ScalarAsync<long>("SELECT count(*) FROM answer_events WHERE track_id = $1", track),
+            count => count >= 2, TimeSpan.FromSeconds(30), "the two good answer events");
+        Assert.Equal(2, stored);
         var stats = Assert.Single(await pipeline.GetListAsync<TrackStats>("/api/stats/tracks"), t => t.TrackId == track);
         Assert.Equal((1, 2, 2), (stats.AttemptsTotal, stats.AnswersTotal, stats.CorrectTotal));
     }
