@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using Npgsql;
 using Telemetry.Database;
 using Telemetry.EventProcessing;
@@ -121,7 +120,7 @@ public static class Program
             await Reset();
             await raw.PurgeAsync(BrokerTopology.AggregatorQueue);
             await using var host = Host();
-            await WaitReadyAsync(host);
+            await host.WaitReadyAsync();
             report.Freshness = await new Freshness(raw, admin, workload).MeasureAsync(rate, options.MarkersPerSecond, Warmup, TimeSpan.FromSeconds(options.FreshnessSeconds));
             Step($"  p50 {report.Freshness.Percentile(50).TotalMilliseconds:N0} ms, p99 {report.Freshness.Percentile(99).TotalMilliseconds:N0} ms");
         }
@@ -165,13 +164,6 @@ public static class Program
         Expect(ledger == events, $"{who}: the ledger holds {ledger:N0} of {events:N0} event ids");
         var differences = sql is null ? [] : await sql.DifferencesAsync();
         Expect(differences.Count == 0, $"{who}'s aggregates differ from the SQL rollup: {string.Join("; ", differences)}");
-    }
-
-    private static async Task WaitReadyAsync(ServiceHost<Telemetry.Aggregator.Program> host)
-    {
-        using var client = host.CreateClient();
-        await Eventually.Until(async () => (await client.GetAsync("/health/ready")).StatusCode, status => status == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(60), "the aggregator to report ready");
     }
 
     private static void Step(string message) => Console.Error.WriteLine($"[bench] {message}");

@@ -29,8 +29,7 @@ public sealed class AggregatorReplicaTests : IAsyncLifetime
             _replicas.Add(replica);
         }
         foreach (var replica in _replicas)
-            await Eventually.Until(async () => (await replica.CreateClient().GetAsync("/health/ready")).IsSuccessStatusCode,
-                ready => ready, TimeSpan.FromSeconds(60), "an aggregator replica to be ready");
+            await replica.WaitReadyAsync();
     }
 
     public async Task DisposeAsync()

@@ -31,14 +31,7 @@ public sealed class IngestorFixture : IAsyncLifetime
             ["CoalescedAuditOptions:Interval"] = "00:00:00.200",
         })).ToArray();
         foreach (var replica in _replicas)
-        {
-            var client = replica.CreateClient();
-            await Eventually.Until(
-                async () => (await client.GetAsync("/health/ready")).StatusCode,
-                status => status == System.Net.HttpStatusCode.OK,
-                TimeSpan.FromSeconds(60),
-                "an ingestor replica to report ready");
-        }
+            await replica.WaitReadyAsync();
         Publisher = await TestPublisher.StartAsync(Broker);
     }
 

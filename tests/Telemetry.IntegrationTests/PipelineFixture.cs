@@ -59,9 +59,9 @@ public sealed class PipelineFixture : IAsyncLifetime
         _ = Ingestor.Server;
         _ = Aggregator.Server;
         _ = Stats.Server;
-        await WaitReadyAsync(Attempts.CreateClient());
-        await WaitReadyAsync(Ingestor.CreateClient());
-        await WaitReadyAsync(Aggregator.CreateClient());
+        await Attempts.WaitReadyAsync();
+        await Ingestor.WaitReadyAsync();
+        await Aggregator.WaitReadyAsync();
         Publisher = await TestPublisher.StartAsync(Broker);
     }
 
@@ -96,13 +96,6 @@ public sealed class PipelineFixture : IAsyncLifetime
             depths => depths.Item1 == (0, 0) && depths.Item2 == (0, 0),
             timeout ?? TimeSpan.FromSeconds(60),
             "the event-ingestor and aggregator queues to drain");
-
-    private static Task WaitReadyAsync(HttpClient client) =>
-        Eventually.Until(
-            async () => (await client.GetAsync("/health/ready")).StatusCode,
-            status => status == System.Net.HttpStatusCode.OK,
-            TimeSpan.FromSeconds(60),
-            "the service to report ready");
 
     public async Task DisposeAsync()
     {

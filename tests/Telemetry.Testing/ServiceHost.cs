@@ -15,4 +15,15 @@ public sealed class ServiceHost<TProgram>(IReadOnlyDictionary<string, string?> s
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
     }
+
+    /// <summary>Waits (a minute at most) until the service's /health/ready answers 200.</summary>
+    public async Task WaitReadyAsync()
+    {
+        using var client = CreateClient();
+        await Eventually.Until(
+            async () => (await client.GetAsync("/health/ready")).StatusCode,
+            status => status == System.Net.HttpStatusCode.OK,
+            TimeSpan.FromSeconds(60),
+            $"{typeof(TProgram).Namespace} to report ready");
+    }
 }
