@@ -9,8 +9,12 @@ namespace Telemetry.Aggregator;
 
 public sealed class AggregatorOptions
 {
-    /// <summary>Most events applied in one flush (one transaction).</summary>
-    [Range(1, 10000)] public int MessageLimit { get; set; } = 2000;
+    /// <summary>
+    /// Most events applied in one flush (one transaction). Every prefetched message holds its own MassTransit receive
+    /// pipeline until its batch is acked, so memory grows with this: draining a 66k backlog peaked at 186 MB resident
+    /// with 500 and at 623 MB with 2,000, at the same drain rate.
+    /// </summary>
+    [Range(1, 10000)] public int MessageLimit { get; set; } = 500;
 
     /// <summary>The flush timer: a batch is applied when full or when this much time has passed since its first event.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")] public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -70,8 +70,9 @@ public static class Observability
         }
         else
         {
-            // Without an exporter, still sample so that logs carry real trace ids.
-            tracing.SetSampler(new AlwaysOnSampler());
+            // Nobody would read recorded spans: drop them. Dropped activities still exist and propagate their context,
+            // so logs keep real trace ids and traceparent still crosses HTTP and the broker.
+            tracing.SetSampler(new AlwaysOffSampler());
         }
 
         // Factories (not instances) so the container disposes and flushes them; the activator builds them at start.
