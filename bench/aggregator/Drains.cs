@@ -1,11 +1,15 @@
 using System.Diagnostics;
+using System.Text.Json;
 using MassTransit;
 using Npgsql;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using Telemetry.Aggregator;
 using Telemetry.Aggregator.Rollups;
 using Telemetry.Contracts;
 using Telemetry.ServiceDefaults;
 using Telemetry.Testing;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Aggregator;
 
@@ -88,9 +92,35 @@ public sealed class Drains(RawBroker broker, RabbitMqAddress address, NpgsqlData
     {
         var consumed = new Counter();
         return MeasureAsync(events,
-            () => broker.ConsumeAsync(BrokerTopology.AggregatorQueue, limits.MessageLimit, events, n => Interlocked.Add(ref consumed.Count, n)),
+            () => ConsumeRawAsync(BrokerTopology.AggregatorQueue, limits.MessageLimit, events, n => Interlocked.Add(ref consumed.Count, n)),
             () => Task.FromResult(Volatile.Read(ref consumed.Count) >= events));
     }
+
+    /// <summary>
+    /// The leanest consumer of the same messages: each body deserialized into AnswerSubmitted, one ack (multiple) per
+    /// <paramref name="batch"/> messages (and at the <paramref name="expected"/>th), prefetch <paramref name="batch"/>. Dispose to stop.
+    /// </summary>
+    private async Task<IAsyncDisposable> ConsumeRawAsync(string queue, int batch, int expected, Action<int> consumed)
+    {
+        var channel = await broker.Connection.CreateChannelAsync();
+        await channel.BasicQosAsync(0, (ushort)Math.Min(batch, ushort.MaxValue), global: false);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        int unacked = 0, seen = 0;
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            _ = JsonSerializer.Deserialize<Envelope>(delivery.Body.Span, JsonSerializerOptions.Web)!.Message;
+            seen++;
+            if (++unacked < batch && seen < expected)
+                return;
+            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true);
+            consumed(unacked);
+            unacked = 0;
+        };
+        await channel.BasicConsumeAsync(queue, autoAck: false, consumer);
+        return channel;
+    }
+
+    private sealed record Envelope(AnswerSubmitted Message);
 
     /// <summary>RollupWriter.ApplyAsync on batches of MessageLimit, one after another, with the aggregator's own role.</summary>
     public static async Task<TimeSpan> WriterAsync(NpgsqlDataSource aggregatorRole, IReadOnlyList<AnswerSubmitted> events, int batch)

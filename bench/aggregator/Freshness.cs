@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
 using Telemetry.Contracts;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Aggregator;
 
@@ -65,7 +66,7 @@ public sealed class Freshness(RawBroker broker, NpgsqlDataSource admin, Workload
                     }
                     if (clock.Elapsed >= warmup)
                         sentInWindow++;
-                    confirms.Add(RawBroker.PublishAsync(channel, Workload.Envelope(message)).AsTask());
+                    confirms.Add(RawBroker.PublishAsync(channel, RawBroker.AnswerSubmittedExchange, "", Workload.Envelope(message)).AsTask());
                 }
                 pending.Enqueue(Task.WhenAll(confirms));
                 while (pending.Count > 200 || pending.TryPeek(out var oldest) && oldest.IsCompleted)

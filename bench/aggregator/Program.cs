@@ -4,6 +4,7 @@ using Telemetry.Database;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
 using Telemetry.Testing;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Aggregator;
 
@@ -18,21 +19,8 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        if (args is ["--help"] or ["-h"])
-        {
-            Console.WriteLine(BenchOptions.Usage);
-            return 0;
-        }
-        BenchOptions options;
-        try
-        {
-            options = BenchOptions.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"{ex.Message}\n{BenchOptions.Usage}");
-            return 2;
-        }
+        if (CommandLine.ParseOrExit(args, BenchOptions.Usage, BenchOptions.Parse, out var exitCode) is not { } options)
+            return exitCode;
 
         // WebApplicationFactory reads MvcTestingAppManifest.json (the aggregator's content root) from the working directory.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
@@ -45,7 +33,7 @@ public static class Program
         var daysAhead = new PartitionOptions().DaysAhead;
         await new DailyPartitions(admin, "answer_events", TimeProvider.System).EnsureAsync(options.Days + 1, daysAhead, CancellationToken.None);
         await new DailyPartitions(aggregatorRole, "processed_events", TimeProvider.System).EnsureAsync(options.Days + 1, daysAhead, CancellationToken.None);
-        await using var raw = await RawBroker.ConnectAsync(broker.AmqpUri);
+        await using var raw = await RawBroker.ConnectAsync(broker.AmqpUri, "aggregator bench");
         // Only the aggregator consumes here: the ingestor's copy of every event would just pile up.
         await raw.DeleteQueueAsync(BrokerTopology.IngestorQueue);
 
@@ -134,7 +122,7 @@ public static class Program
     {
         await raw.PurgeAsync(BrokerTopology.AggregatorQueue);
         Step($"  loading the backlog for the {forWhat}");
-        await raw.LoadAsync(bodies, BrokerTopology.AggregatorQueue);
+        await raw.LoadAsync(bodies, RawBroker.AnswerSubmittedExchange, "", BrokerTopology.AggregatorQueue);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Telemetry.Contracts;
 using Telemetry.EventIngestor;
 using Telemetry.ServiceDefaults;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Ingestor;
 
@@ -22,7 +23,7 @@ public sealed record DrainResult(int Messages, TimeSpan Wall, TimeSpan Draining,
 /// Drains the same pre-loaded backlog with the real ingestor and with bare MassTransit consumers. The same poller
 /// marks when the first message leaves the queue in every case, so startup costs do not skew the rates.
 /// </summary>
-public sealed class Drains(Backlog backlog, RabbitMqAddress broker, IngestorOptions limits, CpuMeter cpu)
+public sealed class Drains(Backlog backlog, RawBroker raw, RabbitMqAddress broker, IngestorOptions limits, CpuMeter cpu)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(15);
 
@@ -44,7 +45,7 @@ public sealed class Drains(Backlog backlog, RabbitMqAddress broker, IngestorOpti
                 await app.StartAsync();
                 return new StoppingHost(app);
             },
-            async () => await backlog.ReadyAsync(BrokerTopology.IngestorQueue) == 0 && await rowCount() == backlog.Events.Count);
+            async () => await raw.ReadyAsync(BrokerTopology.IngestorQueue) == 0 && await rowCount() == backlog.Events.Count);
 
     /// <summary>A consumer that only acks, with the ingestor's prefetch and concurrent message limit.</summary>
     public Task<DrainResult> BareAsync()
@@ -95,7 +96,7 @@ public sealed class Drains(Backlog backlog, RabbitMqAddress broker, IngestorOpti
         while (!await drained())
         {
             if (clock.Elapsed > Timeout)
-                throw new TimeoutException($"the backlog did not drain in {Timeout}; {await backlog.ReadyAsync(BrokerTopology.IngestorQueue)} still ready");
+                throw new TimeoutException($"the backlog did not drain in {Timeout}; {await raw.ReadyAsync(BrokerTopology.IngestorQueue)} still ready");
             await Task.Delay(20);
         }
         var wall = clock.Elapsed;
@@ -106,7 +107,7 @@ public sealed class Drains(Backlog backlog, RabbitMqAddress broker, IngestorOpti
 
     private async Task<TimeSpan> FirstDequeueAsync(Stopwatch clock, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested && await backlog.ReadyAsync(BrokerTopology.IngestorQueue) >= backlog.Events.Count)
+        while (!stop.IsCancellationRequested && await raw.ReadyAsync(BrokerTopology.IngestorQueue) >= backlog.Events.Count)
             await Task.Delay(10, CancellationToken.None);
         return clock.Elapsed;
     }

@@ -4,6 +4,7 @@ using Telemetry.Database;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
 using Telemetry.Testing;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Ingestor;
 
@@ -16,16 +17,8 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        BenchOptions options;
-        try
-        {
-            options = BenchOptions.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"{ex.Message}\n{BenchOptions.Usage}");
-            return 2;
-        }
+        if (CommandLine.ParseOrExit(args, BenchOptions.Usage, BenchOptions.Parse, out var exitCode) is not { } options)
+            return exitCode;
 
         var clock = Stopwatch.StartNew();
         var report = new Report();
@@ -46,9 +39,10 @@ public static class Program
         await new DailyPartitions(ingestorRole, "answer_events", TimeProvider.System).EnsureAsync(2, new PartitionOptions().DaysAhead, CancellationToken.None);
 
         Step($"generating and serializing {options.Messages:N0} events");
-        await using var backlog = await Backlog.CreateAsync(broker.Address, options.Messages);
-        var cpu = await CpuMeter.CreateAsync(TestServers.PostgresAdmin, TestServers.RabbitMqManagement);
-        var drains = new Drains(backlog, broker.Address, options.Ingestor, cpu);
+        var backlog = Backlog.Create(options.Messages);
+        await using var raw = await RawBroker.ConnectAsync(broker.AmqpUri, "ingestor bench");
+        var cpu = await CpuMeter.CreateAsync();
+        var drains = new Drains(backlog, raw, broker.Address, options.Ingestor, cpu);
         var settings = new Dictionary<string, string?>(options.IngestorSettings())
         {
             ["ConnectionStrings:Telemetry"] = database.ConnectionStringFor(DatabaseRoles.EventIngestor),
@@ -70,9 +64,9 @@ public static class Program
             foreach (var which in (ingestorFirst ? new[] { "ingestor", "bare", "batch" } : ["bare", "batch", "ingestor"]).Where(options.Parts.Contains))
             {
                 await Truncate();
-                await backlog.PurgeAsync(BrokerTopology.IngestorQueue);
+                await raw.PurgeAsync(BrokerTopology.IngestorQueue);
                 Step($"  loading the backlog for the {which} drain");
-                await backlog.LoadAsync(BrokerTopology.IngestorQueue);
+                await raw.LoadAsync(backlog.Bodies, "", BrokerTopology.IngestorQueue, BrokerTopology.IngestorQueue);
                 Step($"  draining with the {which} consumer");
                 var flushesBefore = await Flushes();
                 var result = which switch
@@ -92,8 +86,8 @@ public static class Program
                     var flushes = await Flushes() - flushesBefore;
                     report.Add(Report.IngestorBatch, (double)result.Messages / flushes);
                     Step($"    {flushes} batches, {result.Messages / flushes:N0} events on average");
-                    Expect(await backlog.ReadyAsync(BrokerTopology.IngestorQueue) == 0, "messages were left unacked in the ingestor queue");
-                    Expect(await backlog.ReadyIfExistsAsync(BrokerTopology.IngestorQueue + "_error") == 0, "the ingestor dead-lettered valid events");
+                    Expect(await raw.ReadyAsync(BrokerTopology.IngestorQueue) == 0, "messages were left unacked in the ingestor queue");
+                    Expect(await raw.ReadyIfExistsAsync(BrokerTopology.IngestorQueue + "_error") == 0, "the ingestor dead-lettered valid events");
                 }
             }
 

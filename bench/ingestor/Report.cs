@@ -1,4 +1,5 @@
 using Telemetry.ServiceDefaults;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Ingestor;
 

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using Npgsql;
 using Telemetry.Contracts;
 using Telemetry.Database;
+using Telemetry.ServiceDefaults;
 using Telemetry.Testing;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.Bench.Relay;
 
@@ -19,16 +21,8 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        BenchOptions options;
-        try
-        {
-            options = BenchOptions.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"{ex.Message}\n{BenchOptions.Usage}");
-            return 2;
-        }
+        if (CommandLine.ParseOrExit(args, BenchOptions.Usage, BenchOptions.Parse, out var exitCode) is not { } options)
+            return exitCode;
 
         // WebApplicationFactory reads MvcTestingAppManifest.json (the attempts API's content root) from the working directory.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
@@ -53,7 +47,8 @@ public static class Program
         var (trackId, questions) = await CreateTrackAsync(address, options.Answers);
         using var submitter = new Submitter(address, trackId, questions, options.Clients);
         await using var bare = await BarePublisher.StartAsync(broker.Address);
-        await using var queues = await Queues.ConnectAsync(broker.AmqpUri);
+        await using var raw = await RawBroker.ConnectAsync(broker.AmqpUri, "relay bench");
+        var cpuMeter = await CpuMeter.CreateAsync();
         var outbox = new Outbox(admin);
         var messages = Enumerable.Range(0, options.Attempts)
             .SelectMany(_ => SampleEvents.Attempt(trackId, questions.Select((q, i) => (q, i % 2 == 0)).ToList()))
@@ -70,28 +65,28 @@ public static class Program
                 var (firstCreated, lastSent) = await outbox.WaitUntilSentAsync(options.Events);
                 report.Add(Report.RelayLive, options.Events / (lastSent - firstCreated).TotalSeconds);
             }
-            await queues.VerifyAndPurgeAsync(options.Events, "relay with submits");
+            await VerifyAndPurgeAsync(raw, options.Events, "relay with submits");
         }
         async Task DrainAsync()
         {
             await outbox.ResetAsync();
             report.Add(Report.AcceptedPaused, options.Attempts / await submitter.SubmitAsync(options.Attempts));
             var started = DateTimeOffset.UtcNow;
-            var cpu = CpuMeter.Read();
+            var cpu = cpuMeter.Now();
             await using (await api.StartRelayAsync())
             {
                 var (_, lastSent) = await outbox.WaitUntilSentAsync(options.Events);
                 report.Add(Report.RelayDrain, options.Events / (lastSent - started).TotalSeconds);
-                report.AddCpu(Report.RelayDrain, CpuMeter.PerMessage(cpu, options.Events));
+                report.AddCpu(Report.RelayDrain, cpuMeter.Now() - cpu, options.Events);
             }
-            await queues.VerifyAndPurgeAsync(options.Events, "relay drain");
+            await VerifyAndPurgeAsync(raw, options.Events, "relay drain");
         }
         async Task BareAsync()
         {
-            var cpu = CpuMeter.Read();
+            var cpu = cpuMeter.Now();
             report.Add(Report.Bare, options.Events / await bare.PublishAsync(messages, options.Relay.Workers, options.Relay.BatchSize));
-            report.AddCpu(Report.Bare, CpuMeter.PerMessage(cpu, options.Events));
-            await queues.VerifyAndPurgeAsync(options.Events, "bare publish");
+            report.AddCpu(Report.Bare, cpuMeter.Now() - cpu, options.Events);
+            await VerifyAndPurgeAsync(raw, options.Events, "bare publish");
         }
 
         Step("warm-up (not reported)");
@@ -137,6 +132,21 @@ public static class Program
         });
         response.EnsureSuccessStatusCode();
         return (trackId, ids);
+    }
+
+    /// <summary>
+    /// No consumer runs here: fails unless every queue bound to AnswerSubmitted holds exactly <paramref name="expected"/>
+    /// messages, then empties them for the next measurement.
+    /// </summary>
+    private static async Task VerifyAndPurgeAsync(RawBroker raw, long expected, string what)
+    {
+        foreach (var queue in TopologyDeployer.ConsumerQueues)
+        {
+            var depth = await raw.ReadyAsync(queue);
+            if (depth != expected)
+                throw new InvalidOperationException($"{what}: queue '{queue}' holds {depth:N0} messages, expected {expected:N0}.");
+            await raw.PurgeAsync(queue);
+        }
     }
 
     private static void Step(string message) => Console.Error.WriteLine($"[bench] {message}");

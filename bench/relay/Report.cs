@@ -1,3 +1,5 @@
+using Telemetry.Testing.Bench;
+
 namespace Telemetry.Bench.Relay;
 
 /// <summary>Per-round samples, their medians and the relay/bare ratio, printed as Markdown.</summary>
@@ -28,11 +30,13 @@ public sealed class Report(BenchOptions options)
         values.Add(value);
     }
 
-    public void AddCpu(string metric, CpuMeter.Usage perMessage)
+    /// <summary>Adds the CPU a measurement used as microseconds per message.</summary>
+    public void AddCpu(string metric, CpuTime used, long messages)
     {
-        Add($"{metric[..3]} {CpuProcess}", perMessage.Process);
-        Add($"{metric[..3]} {CpuPostgres}", perMessage.Postgres);
-        Add($"{metric[..3]} {CpuRabbitMq}", perMessage.RabbitMq);
+        double Micro(TimeSpan cpu) => cpu.TotalSeconds * 1e6 / messages;
+        Add($"{metric[..3]} {CpuProcess}", Micro(used.Bench));
+        Add($"{metric[..3]} {CpuPostgres}", Micro(used.Postgres));
+        Add($"{metric[..3]} {CpuRabbitMq}", Micro(used.RabbitMq));
     }
 
     public void Clear() => _samples.Clear();

@@ -17,21 +17,7 @@ public sealed record BenchOptions(
           --only       measure one of the two endpoints
         """;
 
-    /// <summary>The options, or null after printing what is wrong and the usage.</summary>
-    public static BenchOptions? ParseOrExplain(string[] args)
-    {
-        try
-        {
-            return Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"{ex.Message}\n{Usage}");
-            return null;
-        }
-    }
-
-    private static BenchOptions Parse(string[] args)
+    public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions(32, 3, 1, 5, 50, 40, null, null);
         for (var i = 0; i < args.Length; i++)

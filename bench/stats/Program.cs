@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Telemetry.Database;
 using Telemetry.Testing;
+using Telemetry.Testing.Bench;
 using StatsApiProgram = Telemetry.StatsApi.Program;
 
 namespace Telemetry.Bench.Stats;
@@ -16,8 +17,8 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        if (BenchOptions.ParseOrExplain(args) is not { } options)
-            return 2;
+        if (CommandLine.ParseOrExit(args, BenchOptions.Usage, BenchOptions.Parse, out var exitCode) is not { } options)
+            return exitCode;
 
         Step($"seeding {options.Tracks} tracks × {options.Questions} questions of aggregates");
         await using var database = await TestDatabase.CreateAsync();

@@ -1,10 +1,10 @@
+using Telemetry.Testing.Bench;
+
 namespace Telemetry.LoadGen;
 
-/// <summary>Memory and CPU of the stack's processes from /proc.</summary>
+/// <summary>Memory of the stack's processes from /proc (their CPU: <see cref="ProcessCpu"/>).</summary>
 public static class ProcessStats
 {
-    private const double TicksPerSecond = 100; // USER_HZ
-
     /// <summary>A field of /proc/PID/status in MB (VmHWM = peak resident set, VmRSS = now), or null when gone.</summary>
     public static double? MemoryMb(int pid, string field)
     {
@@ -54,39 +54,6 @@ public static class ProcessStats
             return false;
         }
     }
-
-    /// <summary>CPU time of a process and of its children that were waited for.</summary>
-    public static TimeSpan Cpu(int pid)
-    {
-        var stat = Stat(pid);
-        return stat is null ? TimeSpan.Zero : stat.Value.Own + stat.Value.Reaped;
-    }
-
-    /// <summary>CPU time of PostgreSQL: the postmaster, its reaped children and its live backends.</summary>
-    public static TimeSpan CpuWithLiveChildren(int parent)
-    {
-        var total = Cpu(parent);
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid != parent && Stat(pid) is { } child && child.ParentPid == parent)
-                total += child.Own;
-        return total;
-    }
-
-    private static (int ParentPid, TimeSpan Own, TimeSpan Reaped)? Stat(int pid)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        TimeSpan Ticks(int index) => TimeSpan.FromSeconds(long.Parse(fields[index]) / TicksPerSecond);
-        return (int.Parse(fields[1]), Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
-    }
 }
 
 /// <summary>CPU seconds per process between two snapshots: where the machine's time went during a phase.</summary>
@@ -101,11 +68,11 @@ public sealed class CpuSnapshot
         var snapshot = new CpuSnapshot();
         foreach (var service in LocalStack.Services)
             if (stack.Pid(service) is { } pid)
-                snapshot._cpu[service] = ProcessStats.Cpu(pid);
+                snapshot._cpu[service] = ProcessCpu.WithReapedChildren(pid);
         if (stack.Pid("postgres") is { } postgres)
-            snapshot._cpu["postgres"] = ProcessStats.CpuWithLiveChildren(postgres);
+            snapshot._cpu["postgres"] = ProcessCpu.WithLiveChildren(postgres);
         if (RabbitBeamPid(stack) is { } beam)
-            snapshot._cpu["rabbitmq"] = ProcessStats.Cpu(beam);
+            snapshot._cpu["rabbitmq"] = ProcessCpu.WithReapedChildren(beam);
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         snapshot._cpu["loadgen"] = self.TotalProcessorTime;
         return snapshot;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Npgsql;
+using Telemetry.Testing.Bench;
 
 namespace Telemetry.LoadGen;
 
@@ -17,21 +18,8 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        if (args.Contains("--help") || args.Contains("-h"))
-        {
-            Console.WriteLine(LoadOptions.Usage);
-            return 0;
-        }
-        LoadOptions options;
-        try
-        {
-            options = LoadOptions.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"{ex.Message}\n{LoadOptions.Usage}");
-            return 2;
-        }
+        if (CommandLine.ParseOrExit(args, LoadOptions.Usage, LoadOptions.Parse, out var exitCode) is not { } options)
+            return exitCode;
         try
         {
             return await RunAsync(options);
