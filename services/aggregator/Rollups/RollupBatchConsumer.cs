@@ -10,39 +10,13 @@ namespace Telemetry.Aggregator.Rollups;
 /// Applies a batch of AnswerSubmitted to the aggregates in one transaction; acked only after the commit. A redelivered
 /// batch finds its ids in the ledger and changes nothing. Events too old for the ledger are refused, never guessed at.
 /// </summary>
-public sealed class RollupBatchConsumer(RollupWriter writer, DailyPartitions ledgerPartitions, CoalescedAudit audit, ILogger<RollupBatchConsumer> logger)
-    : IConsumer<Batch<AnswerSubmitted>>
+public sealed class RollupBatchConsumer(RollupWriter writer, AnswerBatches batches) : IConsumer<Batch<AnswerSubmitted>>
 {
     public async Task Consume(ConsumeContext<Batch<AnswerSubmitted>> context)
     {
-        var applicable = new List<AnswerSubmitted>(context.Message.Length);
-        var rejected = new List<(ConsumeContext<AnswerSubmitted> Message, string Reason)>();
-        foreach (var message in context.Message)
-        {
-            var reason = AnswerSubmittedRules.Violation(message.Message)
-                         ?? await ledgerPartitions.RefusalAsync(message.Message.CreatedAt, context.CancellationToken);
-            if (reason is null)
-                applicable.Add(message.Message);
-            else
-                rejected.Add((message, reason));
-        }
-
-        var applied = await writer.ApplyAsync(applicable, context.CancellationToken);
-
-        foreach (var (message, reason) in rejected)
-        {
-            logger.LogWarning("Dead-lettering event {EventId}: {Reason}", message.Message.EventId, reason);
-            await DeadLetters.SendAsync(message, reason);
-        }
-
-        audit.Record(new FlushTotals(
-            Flushes: 1,
-            Received: context.Message.Length,
-            Stored: applied.Count,
-            Duplicates: applicable.Count - applied.Count,
-            Rejected: rejected.Count,
-            OldestEvent: applied.Count == 0 ? null : applied.Min(e => e.CreatedAt),
-            NewestEvent: applied.Count == 0 ? null : applied.Max(e => e.CreatedAt)));
+        var (applicable, refused) = await batches.TriageAsync(context);
+        var applied = await writer.ApplyAsync(applicable.ConvertAll(e => e.Message), context.CancellationToken);
+        await batches.CompleteAsync(context, refused, applicable.Count, applied.Count, applied);
     }
 }
 
@@ -61,14 +35,8 @@ public sealed class RollupBatchConsumerDefinition : ConsumerDefinition<RollupBat
         IConsumerConfigurator<RollupBatchConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        BrokerTopology.ConfigureQueue(endpointConfigurator);
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
         // One batch at a time per instance: flushes of one instance never contend with each other.
-        consumerConfigurator.Options<BatchOptions>(o => o
-            .SetMessageLimit(_options.MessageLimit)
-            .SetTimeLimit(_options.FlushInterval)
-            .SetConcurrencyLimit(1));
-        endpointConfigurator.PrefetchCount = _options.PrefetchCount;
-        endpointConfigurator.ConcurrentMessageLimit = _options.PrefetchCount;
+        AnswerBatchEndpoint.Configure(
+            endpointConfigurator, consumerConfigurator, _options.MessageLimit, _options.FlushInterval, concurrencyLimit: 1, _options.PrefetchCount);
     }
 }
