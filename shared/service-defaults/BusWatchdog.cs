@@ -165,7 +165,8 @@ public sealed partial class BusWatchdog(
             using var start = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             start.CancelAfter(settings.UnhealthyFor);
             await bus.StartAsync(start.Token);
-            LogRestarted(logger);
+            var health = bus.CheckHealth();
+            LogRestarted(logger, health.Status, health.Description);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
@@ -187,6 +188,6 @@ public sealed partial class BusWatchdog(
     [LoggerMessage(4, LogLevel.Warning, "Bus watchdog: the bus could not be started again; the next stuck period decides")]
     private static partial void LogStartFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Warning, "Bus watchdog: the bus was restarted")]
-    private static partial void LogRestarted(ILogger logger);
+    [LoggerMessage(5, LogLevel.Warning, "Bus watchdog: the bus was restarted; MassTransit now says {BusStatus}: {BusDescription}")]
+    private static partial void LogRestarted(ILogger logger, BusHealthStatus busStatus, string? busDescription);
 }

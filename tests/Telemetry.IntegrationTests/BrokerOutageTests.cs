@@ -56,11 +56,13 @@ public sealed class BrokerStopTests(PipelineFixture pipeline, ITestOutputHelper 
 public sealed class BrokerKillTests(PipelineFixture pipeline, ITestOutputHelper output)
     : BrokerOutageTestsBase(pipeline, output), IClassFixture<PipelineFixture>
 {
-    // Skipped: it finds a product bug. After RabbitMQ is killed while the ingestor holds in-flight deliveries, its
-    // MassTransit 8.4 bus can keep the dead connection: every reconnect of the receive endpoint fails with
-    // "AlreadyClosedException: Connection reset by peer" (backoff up to 30 s, for good) although RabbitMQ is back, so
-    // the events stay queued and the ingestor stays 503. Reproduced 3 of 3 runs on main a10350f; passed earlier on 3014a99.
-    [Fact(Skip = "MassTransit keeps a dead connection after a broker crash mid-batch; see the comment above")]
+    // Skipped: not reliably green yet. After RabbitMQ is killed while the consumers hold in-flight deliveries, the
+    // ingestor's MassTransit 8.4 endpoint can stay down although RabbitMQ is back (main a10350f: reconnects failing with
+    // "AlreadyClosedException: Connection reset by peer" for good). With the bus watchdog (10 s period here) it passed
+    // 6 of 7 runs on branch watchdog; the failure showed another signature: "Consumer stop canceled: .../event-ingestor"
+    // 20 s after the kill, then the endpoint Degraded, a watchdog bus restart 15 s later, and still nothing ingested in
+    // the 10 s left before the 40 s wait ran out. BusWatchdogTests covers the restart itself deterministically.
+    [Fact(Skip = "A broker crash mid-batch can leave the ingestor's endpoint down; the bus watchdog recovers it in most runs, not all; see the comment above")]
     public async Task Killing_RabbitMQ_while_events_flow_loses_nothing_and_counts_nothing_twice()
     {
         await WaitUntilAllReadyAsync();
