@@ -22,7 +22,10 @@ public sealed class BusWatchdogOptions : IValidatableObject
     /// <summary>How often the bus's health is looked at (RabbitMQ is only probed while the bus is unhealthy).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")] public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a restart waits for in-flight batches to finish before it drops their connection (they are redelivered).</summary>
+    /// <summary>
+    /// How long a restart waits for the bus to stop (in-flight batches to finish). A bus that does not stop in time cannot
+    /// be started again in this process: the process then exits with code <see cref="BusWatchdog.StuckExitCode"/>.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")] public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
@@ -97,6 +100,8 @@ public sealed class BusWatchdogPolicy(BusWatchdogOptions options)
 /// keep a connection the broker dropped when it crashed while deliveries were unacknowledged: every reconnect of the receive
 /// transport then fails with AlreadyClosedException, for good. Stopping the bus stops the host's connection supervisor, and
 /// starting it again opens a new connection; unacknowledged messages are redelivered and the consumers are idempotent.
+/// An endpoint can also hang while stopping its consumer after a crash; then the bus cannot stop, a start does nothing
+/// ("host already started"), and only a new process helps: the watchdog stops this one with a non-zero exit code.
 /// </summary>
 public sealed partial class BusWatchdog(
     IBusControl bus,
@@ -128,12 +133,14 @@ public sealed partial class BusWatchdog(
                 {
                     case WatchdogVerdict.Restart:
                         LogRestarting(logger, time.GetUtcNow() - stuckSince, policy.Restarts, settings.MaxRestarts, probe.Describe(), health.Status, health.Description);
-                        await RestartAsync(settings, stoppingToken);
-                        break;
+                        if (await RestartAsync(settings, stoppingToken))
+                            break;
+                        LogStopStuck(logger, settings.StopTimeout, StuckExitCode);
+                        Exit();
+                        return;
                     case WatchdogVerdict.Exit:
                         LogGivingUp(logger, time.GetUtcNow() - stuckSince, policy.Restarts, probe.Describe(), health.Status, health.Description, StuckExitCode);
-                        Environment.ExitCode = StuckExitCode;
-                        lifetime.StopApplication();
+                        Exit();
                         return;
                 }
             }
@@ -143,7 +150,14 @@ public sealed partial class BusWatchdog(
         }
     }
 
-    private async Task RestartAsync(BusWatchdogOptions settings, CancellationToken stoppingToken)
+    private void Exit()
+    {
+        Environment.ExitCode = StuckExitCode;
+        lifetime.StopApplication();
+    }
+
+    /// <summary>False when the bus could not be stopped: it then stays "started" and a start would do nothing.</summary>
+    private async Task<bool> RestartAsync(BusWatchdogOptions settings, CancellationToken stoppingToken)
     {
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
         {
@@ -155,10 +169,15 @@ public sealed partial class BusWatchdog(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogStopFailed(logger, ex);
+                return false;
             }
+
+            // Seen after a broker crash: an endpoint stuck stopping its consumer makes the stop give up without an error.
+            stoppingToken.ThrowIfCancellationRequested();
+            if (stop.IsCancellationRequested)
+                return false;
         }
 
-        stoppingToken.ThrowIfCancellationRequested();
         try
         {
             // Returns once the bus runs; its endpoints connect on their own, and the next look at its health judges them.
@@ -172,6 +191,7 @@ public sealed partial class BusWatchdog(
         {
             LogStartFailed(logger, ex);
         }
+        return true;
     }
 
     [LoggerMessage(1, LogLevel.Warning,
@@ -182,11 +202,15 @@ public sealed partial class BusWatchdog(
         "Bus watchdog: the receive endpoints have been {BusStatus} for {StuckFor} while RabbitMQ at {Broker} accepts connections, after {Restarts} bus restarts; stopping the process with exit code {ExitCode} so that its supervisor starts a new one. MassTransit said: {BusDescription}")]
     private static partial void LogGivingUp(ILogger logger, TimeSpan stuckFor, int restarts, string broker, BusHealthStatus busStatus, string? busDescription, int exitCode);
 
-    [LoggerMessage(3, LogLevel.Warning, "Bus watchdog: the bus did not stop cleanly; starting it again anyway")]
+    [LoggerMessage(3, LogLevel.Warning, "Bus watchdog: the bus could not be stopped")]
     private static partial void LogStopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(4, LogLevel.Warning, "Bus watchdog: the bus could not be started again; the next stuck period decides")]
     private static partial void LogStartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Critical,
+        "Bus watchdog: the bus did not stop within {StopTimeout} (a receive endpoint is stuck stopping), so it cannot be restarted in this process; stopping the process with exit code {ExitCode} so that its supervisor starts a new one")]
+    private static partial void LogStopStuck(ILogger logger, TimeSpan stopTimeout, int exitCode);
 
     [LoggerMessage(5, LogLevel.Warning, "Bus watchdog: the bus was restarted; MassTransit now says {BusStatus}: {BusDescription}")]
     private static partial void LogRestarted(ILogger logger, BusHealthStatus busStatus, string? busDescription);
