@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
 
@@ -23,7 +24,8 @@ public static class Messaging
         BrokerReadiness readiness = BrokerReadiness.Required)
     {
         var broker = RabbitMqAddress.Parse(builder.Configuration.RequireConnectionString(ConnectionStringName));
-        builder.Services.AddSingleton(provider => new BrokerHealthCheck(broker, readiness, provider.GetRequiredService<IBusControl>()));
+        builder.Services.AddSingleton(new BrokerProbe(broker));
+        builder.Services.AddSingleton(provider => new BrokerHealthCheck(provider.GetRequiredService<BrokerProbe>(), readiness, provider.GetRequiredService<IBusControl>()));
         builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("rabbitmq", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         builder.Services.AddMassTransit(x =>
         {
@@ -46,6 +48,12 @@ public static class Messaging
             o.WaitUntilStarted = false;
             o.StopTimeout = TimeSpan.FromSeconds(20);
         });
+        if (readiness == BrokerReadiness.Required)
+        {
+            builder.Services.AddValidatedOptions<BusWatchdogOptions>();
+            builder.Services.TryAddSingleton(TimeProvider.System);
+            builder.Services.AddHostedService<BusWatchdog>();
+        }
         return builder;
     }
 }
@@ -65,9 +73,29 @@ public enum BrokerReadiness
 
 /// <summary>
 /// Readiness of the broker: RabbitMQ accepts an AMQP connection with the service's own credentials and virtual host
-/// (one connection kept open for the probes, reopened when it drops), and MassTransit's receive endpoints are running.
+/// (<see cref="BrokerProbe"/>), and MassTransit's receive endpoints are running.
 /// </summary>
-public sealed class BrokerHealthCheck(RabbitMqAddress broker, BrokerReadiness readiness, IBusControl bus) : IHealthCheck, IAsyncDisposable
+public sealed class BrokerHealthCheck(BrokerProbe probe, BrokerReadiness readiness, IBusControl bus) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var failed = readiness == BrokerReadiness.Required ? HealthStatus.Unhealthy : HealthStatus.Degraded;
+        if (await probe.ConnectAsync(cancellationToken) is { } error)
+            return new HealthCheckResult(failed, $"RabbitMQ at {probe.Describe()} is unreachable: {error.Message}");
+
+        // A consumer's receive endpoints must be consuming. (A publisher has none running: its reply queue starts on first use.)
+        var endpoints = bus.CheckHealth();
+        if (endpoints.Status != BusHealthStatus.Healthy)
+            return new HealthCheckResult(failed, $"RabbitMQ at {probe.Describe()} is reachable, but MassTransit is not ready: {endpoints.Description}");
+        return HealthCheckResult.Healthy($"RabbitMQ at {probe.Describe()} is reachable");
+    }
+}
+
+/// <summary>
+/// Whether RabbitMQ accepts an AMQP connection with the service's own credentials and virtual host, apart from MassTransit's
+/// own connection: one connection kept open for the readiness probes and the bus watchdog, reopened when it drops.
+/// </summary>
+public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConnectionFactory _factory = new()
@@ -84,22 +112,10 @@ public sealed class BrokerHealthCheck(RabbitMqAddress broker, BrokerReadiness re
     };
     private IConnection? _connection;
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var failed = readiness == BrokerReadiness.Required ? HealthStatus.Unhealthy : HealthStatus.Degraded;
-        var where = $"{broker.Host}:{broker.Port}/{broker.VirtualHost}";
-        if (await ConnectAsync(cancellationToken) is { } error)
-            return new HealthCheckResult(failed, $"RabbitMQ at {where} is unreachable: {error.Message}");
-
-        // A consumer's receive endpoints must be consuming. (A publisher has none running: its reply queue starts on first use.)
-        var endpoints = bus.CheckHealth();
-        if (endpoints.Status != BusHealthStatus.Healthy)
-            return new HealthCheckResult(failed, $"RabbitMQ at {where} is reachable, but MassTransit is not ready: {endpoints.Description}");
-        return HealthCheckResult.Healthy($"RabbitMQ at {where} is reachable");
-    }
+    public string Describe() => $"{broker.Host}:{broker.Port}/{broker.VirtualHost}";
 
     /// <summary>Returns why no connection could be opened, or null when one is open.</summary>
-    private async Task<Exception?> ConnectAsync(CancellationToken cancellationToken)
+    public async Task<Exception?> ConnectAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try

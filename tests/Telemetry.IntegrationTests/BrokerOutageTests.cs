@@ -56,11 +56,14 @@ public sealed class BrokerStopTests(PipelineFixture pipeline, ITestOutputHelper 
 public sealed class BrokerKillTests(PipelineFixture pipeline, ITestOutputHelper output)
     : BrokerOutageTestsBase(pipeline, output), IClassFixture<PipelineFixture>
 {
-    // Skipped: it finds a product bug. After RabbitMQ is killed while the ingestor holds in-flight deliveries, its
-    // MassTransit 8.4 bus can keep the dead connection: every reconnect of the receive endpoint fails with
-    // "AlreadyClosedException: Connection reset by peer" (backoff up to 30 s, for good) although RabbitMQ is back, so
-    // the events stay queued and the ingestor stays 503. Reproduced 3 of 3 runs on main a10350f; passed earlier on 3014a99.
-    [Fact(Skip = "MassTransit keeps a dead connection after a broker crash mid-batch; see the comment above")]
+    // Skipped: not reliably green. After RabbitMQ is killed while the consumers hold in-flight deliveries, the
+    // ingestor's MassTransit 8.4 endpoint can stay down although RabbitMQ is back (main a10350f: reconnects failing with
+    // "AlreadyClosedException: Connection reset by peer" for good). On branch watchdog it passed 2 of 2 runs before the
+    // bus watchdog and 6 of 8 with it (10 s period here). Both failures: the endpoint hung stopping its consumer
+    // ("Consumer stop canceled" 20 s after the kill), stayed Degraded, and the watchdog's bus stop hung too, after which
+    // MassTransit ignored the start ("host was already started"). The watchdog now stops such a process (exit 70) for
+    // its supervisor to restart; an in-process test host cannot show that. BusWatchdogTests covers the restart itself.
+    [Fact(Skip = "A broker crash mid-batch can leave the ingestor's endpoint hung; in-process recovery works in most runs, not all; see the comment above")]
     public async Task Killing_RabbitMQ_while_events_flow_loses_nothing_and_counts_nothing_twice()
     {
         await WaitUntilAllReadyAsync();

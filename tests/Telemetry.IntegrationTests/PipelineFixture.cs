@@ -13,6 +13,9 @@ public sealed class PipelineFixture : IAsyncLifetime
     public const string DashboardKey = "test-dashboard-key-0123456789";
     public const string AdminKey = "test-admin-key-0123456789abcdef";
 
+    /// <summary>Shorter than the 45 s default, so a consumer stuck after a broker crash is back within the outage tests' waits.</summary>
+    private const string WatchdogPeriod = "00:00:10";
+
     public TestDatabase Database { get; private set; } = null!;
     public TestBroker Broker { get; private set; } = null!;
     public TestPublisher Publisher { get; private set; } = null!;
@@ -40,12 +43,14 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.EventIngestor),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["IngestorOptions:TimeLimit"] = "00:00:00.100",
+            ["BusWatchdogOptions:UnhealthyFor"] = WatchdogPeriod,
         });
         Aggregator = new ServiceHost<Aggregator.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.Aggregator),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["AggregatorOptions:FlushInterval"] = "00:00:00.200",
+            ["BusWatchdogOptions:UnhealthyFor"] = WatchdogPeriod,
         });
         await Database.ScalarAsync<long>("INSERT INTO dashboard_api_keys (name, sha256) VALUES ('pipeline', $1) RETURNING key_id",
             SHA256.HashData(Encoding.UTF8.GetBytes(DashboardKey)));
