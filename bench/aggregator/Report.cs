@@ -50,7 +50,7 @@ public sealed class Report(BenchOptions options)
 
             Backlog of {options.Events:N0} AnswerSubmitted (whole attempts over 40 tracks, ~1 000 questions, 20 000 wallets, 3-day cycles,
             createdAt over the last {options.Days} days, in publish order with 2 % late) in the `{BrokerTopology.AggregatorQueue}` quorum queue.
-            AggregatorOptions MessageLimit={limits.MessageLimit}, FlushInterval={limits.FlushInterval.TotalMilliseconds:N0} ms, one batch at a time, prefetch={limits.MessageLimit}.
+            AggregatorOptions MessageLimit={limits.MessageLimit}, FlushInterval={limits.FlushInterval.TotalMilliseconds:N0} ms, one batch at a time, prefetch={limits.PrefetchCount}.
             (b), (b0) and (c) run on the first {Math.Min(options.DiagnosticEvents, options.Events):N0} events. {Environment.ProcessorCount} cores, PostgreSQL, RabbitMQ and the bench on one machine;
             every drain is checked row by row against the SQL rollup of the same events.
 
