@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using MassTransit;
+using Telemetry.Aggregator;
 using Telemetry.Contracts;
+using Telemetry.EventIngestor;
 using Telemetry.ServiceDefaults;
 
 namespace Telemetry.LoadGen;
@@ -24,8 +26,8 @@ public sealed class BareTransport(LocalStack stack, string runId, Action<string>
     private const int Publishers = 2;
     private const int InFlightPerPublisher = 500;
 
-    // The services' defaults: IngestorOptions (250 x (2 + 1)) and AggregatorOptions (2000).
-    private static readonly (string Queue, int Prefetch)[] StackQueues = [(BrokerTopology.IngestorQueue, 750), (BrokerTopology.AggregatorQueue, 2000)];
+    private static readonly (string Queue, int Prefetch)[] StackQueues =
+        [(BrokerTopology.IngestorQueue, new IngestorOptions().PrefetchCount), (BrokerTopology.AggregatorQueue, new AggregatorOptions().PrefetchCount)];
 
     public async Task<BareResult> MeasureAsync(string topology, int messages)
     {

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Telemetry.Aggregator;
 
 namespace Telemetry.LoadGen;
 
@@ -70,7 +71,7 @@ public sealed class LocalStack
         return Directory.Exists($"/proc/{pid}") ? pid : null;
     }
 
-    /// <summary>The aggregator's flush interval from its environment, else the service default (2 s).</summary>
+    /// <summary>The aggregator's flush interval from its environment, else the service default.</summary>
     public TimeSpan AggregatorFlushInterval()
     {
         if (Pid("aggregator") is { } pid)
@@ -89,7 +90,7 @@ public sealed class LocalStack
             {
             }
         }
-        return TimeSpan.FromSeconds(2);
+        return new AggregatorOptions().FlushInterval;
     }
 
     public HttpClient ManagementClient()
