@@ -24,7 +24,6 @@ public static class StatsApiExtensions
         builder.AddTelemetryDatabase("stats-api");
         builder.Services.AddSingleton<StatsQueries>();
         builder.Services.AddSingleton<SnapshotCache>();
-        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         builder.Services.AddDashboardKeyAuthentication();
         builder.Services.AddPerKeyRateLimiting();
         builder.Services.AddStatsOpenApi();

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Telemetry.Contracts;
 using Telemetry.ServiceDefaults;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.EventProcessing;
 
@@ -13,16 +14,17 @@ public sealed record Refusal(ConsumeContext<AnswerSubmitted> Message, string Rea
 /// window refuse, then dead-letter the refusals with their reasons (the rest of the batch is never held back) and
 /// record the flush in the coalesced audit.
 /// </summary>
-public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit audit, ILogger<AnswerBatches> logger)
+public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit audit, OutageRetry outage, ILogger<AnswerBatches> logger)
 {
-    public async Task<(List<ConsumeContext<AnswerSubmitted>> Accepted, List<Refusal> Refused)> TriageAsync(ConsumeContext<Batch<AnswerSubmitted>> batch)
+    public async Task<(List<ConsumeContext<AnswerSubmitted>> Accepted, List<Refusal> Refused)> TriageAsync(
+        ConsumeContext<Batch<AnswerSubmitted>> batch, CancellationToken cancellationToken)
     {
         var accepted = new List<ConsumeContext<AnswerSubmitted>>(batch.Message.Length);
         var refused = new List<Refusal>();
         foreach (var message in batch.Message)
         {
             var reason = AnswerSubmittedRules.Violation(message.Message)
-                         ?? await partitions.RefusalAsync(message.Message.CreatedAt, batch.CancellationToken);
+                         ?? await partitions.RefusalAsync(message.Message.CreatedAt, cancellationToken);
             if (reason is null)
                 accepted.Add(message);
             else
@@ -40,7 +42,8 @@ public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit aud
         foreach (var (message, reason) in refused)
         {
             logger.LogWarning("Dead-lettering event {EventId}: {Reason}", message.Message.EventId, reason);
-            await DeadLetters.SendAsync(message, reason);
+            // The batch is committed: a broker hiccup here must not fault it (and dead-letter the good events with it).
+            await outage.ExecuteAsync(async _ => await DeadLetters.SendAsync(message, reason), batch.CancellationToken);
         }
 
         audit.Record(new FlushTotals(
@@ -54,7 +57,10 @@ public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit aud
     }
 }
 
-/// <summary>The receive endpoint both batch consumers use: transient failures retry the whole batch, then fault it.</summary>
+/// <summary>
+/// The receive endpoint both batch consumers use. Outages never reach it (the consumers wait them out); what does is a
+/// bug, or a message MassTransit cannot deserialize: a few quick retries, then the error queue with the exception.
+/// </summary>
 public static class AnswerBatchEndpoint
 {
     public static void Configure<TConsumer>(

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Telemetry.ServiceDefaults.Failures;
 using NpgsqlTypes;
 using Telemetry.ServiceDefaults;
 
@@ -115,7 +116,7 @@ public sealed class CoalescedAudit(string action, AuditTrail trail, CoalescedAud
             }, cancellationToken);
         }
         // ObjectDisposedException: a host stopped twice (WebApplicationFactory does) may flush after its data source is gone.
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (FailureKind.IsOutage(ex) || ex is ObjectDisposedException)
         {
             Record(totals); // Keep the counts for the next interval rather than drop them.
             logger.LogWarning(ex, "Could not write the {Action} audit row; will retry next interval", action);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.EventProcessing;
 
@@ -72,7 +73,7 @@ public sealed class DailyPartitions(NpgsqlDataSource dataSource, string table, T
 }
 
 public sealed class PartitionsNotReadyException(string table)
-    : Exception($"No {table} partitions exist yet (the partition job has not run); the batch will be retried.");
+    : DependencyUnavailableException($"No {table} partitions exist yet (the partition job has not run); the batch will be retried.");
 
 public sealed class PartitionOptions
 {
@@ -101,7 +102,7 @@ public sealed class PartitionMaintenance(
                 if (created > 0)
                     logger.LogInformation("Created {Created} daily partitions of {Table}", created, partitions.Table);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (FailureKind.IsOutage(ex))
             {
                 logger.LogWarning(ex, "Could not ensure partitions of {Table}; retrying in a minute", partitions.Table);
                 await Task.Delay(TimeSpan.FromMinutes(1), clock, stoppingToken);

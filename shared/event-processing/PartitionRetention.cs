@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.EventProcessing;
 
@@ -159,7 +160,7 @@ public sealed class RetentionSchedule(PartitionRetention retention, RetentionOpt
             {
                 await retention.RunAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (FailureKind.IsOutage(ex))
             {
                 logger.LogError(ex, "Retention of {Table} failed; next try in {Interval}", retention.Table, options.Interval);
             }

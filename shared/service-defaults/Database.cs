@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.ServiceDefaults;
 
@@ -31,7 +32,7 @@ public static class Database
                 await command.ExecuteScalarAsync(cancellationToken);
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (FailureKind.IsOutage(ex))
             {
                 return HealthCheckResult.Unhealthy("PostgreSQL is unreachable", ex);
             }

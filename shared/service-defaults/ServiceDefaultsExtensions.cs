@@ -3,18 +3,26 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.ServiceDefaults;
 
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Logging, tracing, metrics, problem details and the liveness check every service shares.</summary>
+    /// <summary>
+    /// Logging, tracing, metrics, problem details (503 for an outage), the outage retry and the liveness check every service shares.
+    /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
         builder.Services.AddSingleton(ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]));
         builder.AddObservability(serviceName);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<OutageExceptionHandler>();
+        builder.Services.AddValidatedOptions<OutageRetryOptions>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<OutageRetry>();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         return builder;

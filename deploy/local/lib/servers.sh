@@ -5,6 +5,7 @@
 #   ensure_server_packages
 #   pg_start DATA_DIR PORT SUPERUSER_PASSWORD LOG_FILE PID_FILE [durable|fast]
 #   pg_stop DATA_DIR PID_FILE
+#   pg_kill DATA_DIR PID_FILE
 #   rabbit_start BASE_DIR AMQP_PORT MGMT_PORT NODENAME USER PASSWORD LOG_FILE PID_FILE
 #   rabbit_stop BASE_DIR PID_FILE
 #   rabbit_kill BASE_DIR PID_FILE
@@ -166,6 +167,19 @@ pg_start() {
     _srv_log "PostgreSQL already running on 127.0.0.1:$port (pid $(_srv_read_pid "$pid_file"))"
     return 0
   fi
+  # A postmaster of this data folder that is alive but not ready is recovering or starting: wait for it.
+  local running
+  running="$(_pg_postmaster_of "$data_dir")"
+  if [[ -n "$running" ]]; then
+    _srv_log "PostgreSQL (pid $running) is starting or recovering in $data_dir: waiting for it"
+    if _pg_wait_ready "$port" 120; then
+      echo "$running" >"$pid_file"
+      return 0
+    fi
+    _srv_die "PostgreSQL (pid $running) in $data_dir did not become ready on 127.0.0.1:$port"
+    return 1
+  fi
+  _pg_clear_stale_lock "$data_dir" || return 1
 
   if _srv_tcp_open 127.0.0.1 "$port"; then
     _srv_die "cannot start PostgreSQL: port $port on 127.0.0.1 is already in use"
@@ -229,10 +243,58 @@ _pg_wait_ready() {
   done
 }
 
+# Pids of the live processes working in DATA_DIR: a PostgreSQL server's postmaster and every backend run there.
+_pg_processes_in() {
+  local dir="$1" proc
+  for proc in /proc/[0-9]*; do
+    if [[ "$(readlink "$proc/cwd" 2>/dev/null)" == "$dir" ]]; then echo "${proc#/proc/}"; fi
+  done
+}
+
+# The pid of the live postmaster of DATA_DIR, or nothing.
+_pg_postmaster_of() {
+  local dir="$1" pid
+  pid="$(_srv_read_pid "$dir/postmaster.pid")"
+  if _srv_pid_alive "$pid" && [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$dir" ]]; then echo "$pid"; fi
+}
+
+# After a SIGKILL the postmaster can linger as a zombie (this machine's init reaps slowly), and PostgreSQL then takes
+# its lock file for a running server. The lock is provably stale once no live process works in the data folder (the
+# old backends exit by themselves when they notice the postmaster is gone): only then is it removed.
+_pg_clear_stale_lock() {
+  local dir="$1" lock="$1/postmaster.pid" deadline left
+  [[ -f "$lock" ]] || return 0
+  deadline=$(( $(_srv_now) + 60 ))
+  left="$(_pg_processes_in "$dir")"
+  while [[ -n "$left" ]]; do
+    if (( $(_srv_now) >= deadline )); then
+      _srv_die "processes of a previous PostgreSQL still run in $dir: $(echo "$left" | tr '\n' ' ')"
+      return 1
+    fi
+    sleep 0.2
+    left="$(_pg_processes_in "$dir")"
+  done
+  _srv_log "removing the stale locks of a PostgreSQL that is gone (pid $(_srv_read_pid "$lock"))"
+  # The socket folder beside the data folder is this server's alone; its socket lock names the same dead pid.
+  rm -f "$lock" "$(dirname "$dir")"/socket/.s.PGSQL.*.lock
+}
+
+# A crash: SIGKILL to the postmaster only, as the OOM killer would do; its backends exit on their own.
+pg_kill() {
+  local data_dir="$1" pid_file="$2" pid
+  data_dir="$(realpath -m "$data_dir")"
+  pid="$(_pg_postmaster_of "$data_dir")"
+  if [[ -n "$pid" ]]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    while _srv_pid_alive "$pid"; do sleep 0.05; done
+  fi
+  rm -f "$pid_file"
+}
+
 pg_stop() {
   local data_dir="$1" pid_file="$2"
-  if [[ -f "$data_dir/postmaster.pid" ]] &&
-    _pg_as_owner "$PG_BIN/pg_ctl" status -D "$data_dir" >/dev/null 2>&1; then
+  data_dir="$(realpath -m "$data_dir")"
+  if [[ -n "$(_pg_postmaster_of "$data_dir")" ]]; then
     _pg_as_owner "$PG_BIN/pg_ctl" stop -D "$data_dir" -m fast -w -t 60 >/dev/null ||
       _srv_die "pg_ctl stop failed for $data_dir" || return 1
   fi

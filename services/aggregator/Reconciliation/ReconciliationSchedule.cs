@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Npgsql;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.Aggregator.Reconciliation;
 
@@ -32,7 +33,7 @@ public sealed class ReconciliationSchedule(Reconciler reconciler, NpgsqlDataSour
                 await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext('reconciliation'))", session);
                 await unlock.ExecuteScalarAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (FailureKind.IsOutage(ex))
             {
                 logger.LogError(ex, "Reconciliation failed; next try in {Interval}", options.Interval);
             }

@@ -3,19 +3,24 @@ using Microsoft.Extensions.Options;
 using Telemetry.Contracts;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.Aggregator.Rollups;
 
 /// <summary>
 /// Applies a batch of AnswerSubmitted to the aggregates in one transaction; acked only after the commit. A redelivered
 /// batch finds its ids in the ledger and changes nothing. Events too old for the ledger are refused, never guessed at.
+/// While PostgreSQL is away the batch is held and retried (<see cref="OutageRetry"/>): an outage never dead-letters an event.
 /// </summary>
-public sealed class RollupBatchConsumer(RollupWriter writer, AnswerBatches batches) : IConsumer<Batch<AnswerSubmitted>>
+public sealed class RollupBatchConsumer(RollupWriter writer, AnswerBatches batches, OutageRetry outage) : IConsumer<Batch<AnswerSubmitted>>
 {
     public async Task Consume(ConsumeContext<Batch<AnswerSubmitted>> context)
     {
-        var (applicable, refused) = await batches.TriageAsync(context);
-        var applied = await writer.ApplyAsync(applicable.ConvertAll(e => e.Message), context.CancellationToken);
+        var (applicable, refused, applied) = await outage.ExecuteAsync(async token =>
+        {
+            var (applicable, refused) = await batches.TriageAsync(context, token);
+            return (applicable, refused, await writer.ApplyAsync(applicable.ConvertAll(e => e.Message), token));
+        }, context.CancellationToken);
         await batches.CompleteAsync(context, refused, applicable.Count, applied.Count, applied);
     }
 }

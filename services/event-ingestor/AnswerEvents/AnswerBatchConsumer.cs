@@ -1,25 +1,30 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Telemetry.Contracts;
 using Telemetry.EventProcessing;
 using Telemetry.ServiceDefaults;
+using Telemetry.ServiceDefaults.Failures;
 
 namespace Telemetry.EventIngestor.AnswerEvents;
 
 /// <summary>
 /// Writes a batch of AnswerSubmitted into answer_events in one idempotent bulk statement; the batch is acked only after
-/// the commit, so a crash means redelivery, and redelivery means ON CONFLICT DO NOTHING.
+/// the commit, so a crash means redelivery, and redelivery means ON CONFLICT DO NOTHING. While PostgreSQL is away the
+/// batch is held and retried (<see cref="OutageRetry"/>): an outage never dead-letters an event.
 /// </summary>
-public sealed class AnswerBatchConsumer(AnswerEventWriter writer, AnswerBatches batches) : IConsumer<Batch<AnswerSubmitted>>
+public sealed class AnswerBatchConsumer(AnswerEventWriter writer, AnswerBatches batches, OutageRetry outage) : IConsumer<Batch<AnswerSubmitted>>
 {
     public async Task Consume(ConsumeContext<Batch<AnswerSubmitted>> context)
     {
-        var (storable, refused) = await batches.TriageAsync(context);
-        var refusedByDatabase = new List<Refusal>();
-        var stored = await WriteAsync(storable, refusedByDatabase, context.CancellationToken);
-        storable.RemoveAll(e => refusedByDatabase.Exists(r => r.Message == e));
-        refused.AddRange(refusedByDatabase);
+        var (storable, refused, stored) = await outage.ExecuteAsync(async token =>
+        {
+            var (storable, refused) = await batches.TriageAsync(context, token);
+            var refusedByDatabase = new List<Refusal>();
+            var stored = await WriteAsync(storable, refusedByDatabase, token);
+            storable.RemoveAll(e => refusedByDatabase.Exists(r => r.Message == e));
+            refused.AddRange(refusedByDatabase);
+            return (storable, refused, stored);
+        }, context.CancellationToken);
         await batches.CompleteAsync(context, refused, storable.Count, stored, storable.ConvertAll(e => e.Message));
     }
 
@@ -27,7 +32,7 @@ public sealed class AnswerBatchConsumer(AnswerEventWriter writer, AnswerBatches 
     /// One bulk write. When PostgreSQL refuses the data itself (a data exception or an integrity violation, such as an
     /// event whose partition retention dropped a moment ago) rather than failing transiently, the batch is halved
     /// until the refused events are isolated; they are added to <paramref name="refused"/> with PostgreSQL's reason and
-    /// the rest is still stored. Transient failures propagate, so the whole batch is retried.
+    /// the rest is still stored. An outage propagates, so the whole batch is retried.
     /// </summary>
     private async Task<int> WriteAsync(
         List<ConsumeContext<AnswerSubmitted>> events, List<Refusal> refused, CancellationToken cancellationToken)
@@ -36,7 +41,7 @@ public sealed class AnswerBatchConsumer(AnswerEventWriter writer, AnswerBatches 
         {
             return await writer.WriteAsync(events.ConvertAll(e => e.Message), cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState[..2] is "22" or "23")
+        catch (Npgsql.PostgresException ex) when (FailureKind.IsDataRefusal(ex))
         {
             if (events.Count == 1)
             {

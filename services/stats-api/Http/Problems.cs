@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace Telemetry.StatsApi.Http;
 
@@ -16,23 +14,5 @@ public static class Problems
             HttpContext = context,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
-    }
-}
-
-/// <summary>
-/// The database being unreachable is the one failure a dashboard should retry: 503 with Retry-After rather than 500.
-/// Other errors fall through to the default 500 problem.
-/// </summary>
-public sealed class DatabaseUnavailableHandler(ILogger<DatabaseUnavailableHandler> logger) : IExceptionHandler
-{
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
-    {
-        if (exception is not (NpgsqlException { IsTransient: true } or TimeoutException))
-            return false;
-        logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
-        context.Response.Headers.RetryAfter = "5";
-        await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Statistics are temporarily unavailable",
-            "The statistics database cannot be reached; retry shortly.");
-        return true;
     }
 }
