@@ -8,13 +8,20 @@ using Xunit;
 namespace Telemetry.IntegrationTests;
 
 /// <summary>A private database and virtual host with all four services running against them.</summary>
-public sealed class PipelineFixture : IAsyncLifetime
+public class PipelineFixture : IAsyncLifetime
 {
+    private readonly string? _databaseServer;
+
+    public PipelineFixture()
+        : this(null)
+    {
+    }
+
+    /// <param name="databaseServer">The PostgreSQL server's admin connection string; the run's shared server when null.</param>
+    protected PipelineFixture(string? databaseServer) => _databaseServer = databaseServer;
+
     public const string DashboardKey = "test-dashboard-key-0123456789";
     public const string AdminKey = "test-admin-key-0123456789abcdef";
-
-    /// <summary>Shorter than the 45 s default, so a consumer stuck after a broker crash is back within the outage tests' waits.</summary>
-    private const string WatchdogPeriod = "00:00:10";
 
     public TestDatabase Database { get; private set; } = null!;
     public TestBroker Broker { get; private set; } = null!;
@@ -26,7 +33,7 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync();
+        Database = await TestDatabase.CreateAsync(_databaseServer);
         Broker = await TestBroker.CreateAsync();
         Attempts = new ServiceHost<AttemptsApi.Program>(new Dictionary<string, string?>
         {
@@ -43,14 +50,12 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.EventIngestor),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["IngestorOptions:TimeLimit"] = "00:00:00.100",
-            ["BusWatchdogOptions:UnhealthyFor"] = WatchdogPeriod,
         });
         Aggregator = new ServiceHost<Aggregator.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.Aggregator),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["AggregatorOptions:FlushInterval"] = "00:00:00.200",
-            ["BusWatchdogOptions:UnhealthyFor"] = WatchdogPeriod,
         });
         await Database.ScalarAsync<long>("INSERT INTO dashboard_api_keys (name, sha256) VALUES ('pipeline', $1) RETURNING key_id",
             SHA256.HashData(Encoding.UTF8.GetBytes(DashboardKey)));
@@ -113,3 +118,6 @@ public sealed class PipelineFixture : IAsyncLifetime
         await Database.DisposeAsync();
     }
 }
+
+/// <summary>The pipeline on the PostgreSQL server only the database outage tests use, so they can stop it.</summary>
+public sealed class OutagePipelineFixture() : PipelineFixture(TestServers.OutagePostgresAdmin);

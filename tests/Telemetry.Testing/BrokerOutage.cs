@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Telemetry.ServiceDefaults;
 
 namespace Telemetry.Testing;
@@ -50,21 +49,12 @@ public sealed class BrokerOutage : IAsyncDisposable
 
     private async Task ControlAsync(string command, bool down)
     {
-        using var process = Process.Start(new ProcessStartInfo(TestServers.RabbitMqControl, command)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException($"Could not run {TestServers.RabbitMqControl}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        var (exitCode, output) = await ControlScript.RunAsync(TestServers.RabbitMqControl, command);
         // The script's kill can exit 1 after the node is dead (it looks up the already killed launcher's process
         // group under pipefail): what counts is that the node is gone.
-        var failed = process.ExitCode != 0 && !(command == "kill" && !await AcceptsConnectionsAsync());
+        var failed = exitCode != 0 && !(command == "kill" && !await AcceptsConnectionsAsync());
         if (failed)
-            throw new InvalidOperationException(
-                $"'{TestServers.RabbitMqControl} {command}' exited with {process.ExitCode}: {await output}{await errors}");
+            throw new InvalidOperationException($"'{TestServers.RabbitMqControl} {command}' exited with {exitCode}: {output}");
         _down = down;
     }
 

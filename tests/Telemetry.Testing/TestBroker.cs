@@ -85,11 +85,23 @@ public sealed class TestBroker : IAsyncDisposable
     /// </summary>
     public async Task<List<string>> TakeDeadLettersAsync(string queue, int count)
     {
+        var reasons = await GetDeadLettersAsync(queue, count, TimeSpan.FromSeconds(60), requeue: false);
+        if (reasons.Count != count)
+            throw new TimeoutException($"Expected {count} dead letters in {queue}, got {reasons.Count}: {string.Join(" | ", reasons)}");
+        return reasons;
+    }
+
+    /// <summary>The fault reasons of the messages in a queue right now (the management API's own counts lag by seconds), leaving them there.</summary>
+    public Task<List<string>> PeekDeadLettersAsync(string queue) =>
+        GetDeadLettersAsync(queue, 10_000, TimeSpan.Zero, requeue: true);
+
+    private async Task<List<string>> GetDeadLettersAsync(string queue, int count, TimeSpan wait, bool requeue)
+    {
         var reasons = new List<string>();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (reasons.Count < count && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow + wait;
+        do
         {
-            var request = $$"""{"count":{{count - reasons.Count}},"ackmode":"ack_requeue_false","encoding":"auto"}""";
+            var request = $$"""{"count":{{count - reasons.Count}},"ackmode":"{{(requeue ? "ack_requeue_true" : "ack_requeue_false")}}","encoding":"auto"}""";
             var response = await _management.PostAsync($"api/queues/{VirtualHost}/{Uri.EscapeDataString(queue)}/get", Json(request));
             if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
             {
@@ -103,11 +115,10 @@ public sealed class TestBroker : IAsyncDisposable
                     reasons.Add($"{Header("MT-Fault-ExceptionType")} {Header("MT-Fault-Message")}".Trim());
                 }
             }
-            if (reasons.Count < count)
+            if (reasons.Count < count && DateTime.UtcNow < deadline)
                 await Task.Delay(200);
         }
-        if (reasons.Count != count)
-            throw new TimeoutException($"Expected {count} dead letters in {queue}, got {reasons.Count}: {string.Join(" | ", reasons)}");
+        while (reasons.Count < count && DateTime.UtcNow < deadline);
         return reasons;
     }
 

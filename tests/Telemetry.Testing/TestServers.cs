@@ -13,6 +13,12 @@ public static class TestServers
     /// <summary>A script taking "stop", "kill" or "start" for the test broker; outage tests use it through <see cref="BrokerOutage"/>.</summary>
     public static string RabbitMqControl => Require("TELEMETRY_TEST_RABBITMQ_CONTROL");
 
+    /// <summary>A second PostgreSQL server that only database outage tests use (through <see cref="DatabaseOutage"/>).</summary>
+    public static string OutagePostgresAdmin => Require("TELEMETRY_TEST_OUTAGE_POSTGRES");
+
+    /// <summary>A script taking "stop", "kill" or "start" for <see cref="OutagePostgresAdmin"/>'s server.</summary>
+    public static string OutagePostgresControl => Require("TELEMETRY_TEST_OUTAGE_POSTGRES_CONTROL");
+
     private static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value

@@ -17,7 +17,8 @@ public sealed partial class OutageExceptionHandler(IProblemDetailsService proble
     {
         if (!FailureKind.IsOutage(exception))
             return false;
-        LogUnavailable(exception, context.Request.Method, context.Request.Path);
+        // One line per refused request, without the stack: the outage itself is what the readiness probe and the workers report.
+        LogUnavailable(context.Request.Method, context.Request.Path, exception.GetBaseException().GetType().Name, exception.GetBaseException().Message);
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -33,6 +34,6 @@ public sealed partial class OutageExceptionHandler(IProblemDetailsService proble
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A dependency is unavailable while serving {Method} {Path}: answered 503")]
-    private partial void LogUnavailable(Exception exception, string method, string path);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answered 503 to {Method} {Path}: a dependency is unavailable ({Failure}: {Reason})")]
+    private partial void LogUnavailable(string method, string path, string failure, string reason);
 }
