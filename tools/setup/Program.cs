@@ -4,20 +4,23 @@ using Npgsql;
 using Telemetry.Database;
 using Telemetry.ServiceDefaults;
 using Telemetry.Setup;
+using Telemetry.Setup.DeadLetters;
 
 // The one explicit step before services start: migrations (under EF's migration lock), service logins, broker topology.
 // Also the operators' dashboard key management. Settings come from the environment (ConnectionStrings__Admin, …).
 //   setup [migrate|topology|all] [--Setting=value …]    (default: all)
 //   setup dashboard-key add|revoke|list|ensure …
+//   setup dead-letters list|replay|purge …              (ConnectionStrings__RabbitMq)
 var step = args.FirstOrDefault() ?? "all";
 var configuration = new ConfigurationBuilder()
     .AddEnvironmentVariables()
-    .AddCommandLine(step == "dashboard-key" ? [] : args.Skip(1).ToArray())
+    .AddCommandLine(step is "dashboard-key" or "dead-letters" ? [] : args.Skip(1).ToArray())
     .Build();
-if (step is not ("migrate" or "topology" or "all" or "dashboard-key"))
+if (step is not ("migrate" or "topology" or "all" or "dashboard-key" or "dead-letters"))
 {
     Console.Error.WriteLine("usage: setup [migrate|topology|all]");
     Console.Error.WriteLine(DashboardKeyCommands.Usage);
+    Console.Error.WriteLine(DeadLetterCommands.Usage);
     return 2;
 }
 
@@ -31,6 +34,8 @@ try
 {
     if (step is "dashboard-key")
         return await DashboardKeyCommands.RunAsync(args[1..], configuration.RequireConnectionString("Admin"), timeout.Token);
+    if (step is "dead-letters")
+        return await DeadLetterCommands.RunAsync(args[1..], configuration.RequireConnectionString(Messaging.ConnectionStringName), timeout.Token);
 
     if (step is "migrate" or "all")
     {
