@@ -86,9 +86,13 @@ public sealed class PartitionOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")] public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
-/// <summary>Keeps partitions created ahead: once at startup and then on <see cref="PartitionOptions.CheckInterval"/>.</summary>
+/// <summary>
+/// Keeps partitions created ahead: once at startup and then on <see cref="PartitionOptions.CheckInterval"/>. A database
+/// outage is waited out (<see cref="OutageRetry"/>), so the first partitions exist moments after PostgreSQL answers.
+/// </summary>
 public sealed class PartitionMaintenance(
-    DailyPartitions partitions, IOptions<PartitionOptions> partitionOptions, RetentionOptions retention, TimeProvider clock, ILogger<PartitionMaintenance> logger)
+    DailyPartitions partitions, IOptions<PartitionOptions> partitionOptions, RetentionOptions retention, OutageRetry outage,
+    TimeProvider clock, ILogger<PartitionMaintenance> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -96,18 +100,10 @@ public sealed class PartitionMaintenance(
         var options = partitionOptions.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                var created = await partitions.EnsureAsync(Math.Min(options.DaysBack, retention.Days), options.DaysAhead, stoppingToken);
-                if (created > 0)
-                    logger.LogInformation("Created {Created} daily partitions of {Table}", created, partitions.Table);
-            }
-            catch (Exception ex) when (FailureKind.IsOutage(ex))
-            {
-                logger.LogWarning(ex, "Could not ensure partitions of {Table}; retrying in a minute", partitions.Table);
-                await Task.Delay(TimeSpan.FromMinutes(1), clock, stoppingToken);
-                continue;
-            }
+            var created = await outage.ExecuteAsync(
+                async token => await partitions.EnsureAsync(Math.Min(options.DaysBack, retention.Days), options.DaysAhead, token), stoppingToken);
+            if (created > 0)
+                logger.LogInformation("Created {Created} daily partitions of {Table}", created, partitions.Table);
             await Task.Delay(options.CheckInterval, clock, stoppingToken);
         }
     }
