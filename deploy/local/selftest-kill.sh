@@ -11,9 +11,10 @@
 #   postgres+rabbitmq  postgres+aggregator                                        two at once
 #   supervisor   the aggregator's supervising loop KILLed (its service gets TERM and drains; up.sh starts both again)
 #   unattended   the aggregator KILLed and no up.sh: its supervisor must bring it back alone (within 60 s)
-#   watchdog     a real exit 70: the event-ingestor runs with a 5 s bus watchdog and MaxRestarts=0, RabbitMQ refuses
-#                it its queue until the watchdog exits 70; its supervisor must restart it, and once the queue is
-#                allowed again it must become ready alone (no up.sh). It is then restarted with its normal settings.
+#   watchdog-event-ingestor, watchdog-aggregator
+#                a real exit 70: the consumer runs with a 5 s bus watchdog and MaxRestarts=0, RabbitMQ refuses it its
+#                queue until the watchdog exits with 70; its supervisor must restart it, and once the queue is allowed
+#                again it must become ready alone (no up.sh). It is then restarted with its normal settings.
 #
 # The stack is started first if it is not running, and stopped at the end (down.sh) only if it was not running before.
 # Exit code: 0 if every case passed. Logs: .local/logs/selftest-kill/.
@@ -27,7 +28,7 @@ source "$HERE/lib/local.sh"
 source "$HERE/lib/servers.sh"
 
 ALL_CASES=(postgres rabbitmq event-ingestor aggregator stats-api attempts-api postgres+rabbitmq postgres+aggregator
-  supervisor unattended watchdog)
+  supervisor unattended watchdog-event-ingestor watchdog-aggregator)
 LOGS="$LOCAL_LOGS/selftest-kill"
 RESULTS=()
 FAILED=0
@@ -155,36 +156,41 @@ allow_all_queues() {
   rabbitmqctl_local set_permissions -p / "$RABBITMQ_USER" '.*' '.*' '.*' >/dev/null
 }
 
-# Restarts the event-ingestor through up.sh with the environment given (up.sh passes its environment on).
-restart_ingestor() {
-  local log="$1" rc
-  shift
-  stop_services 45 event-ingestor >/dev/null
+# Restarts SERVICE through up.sh with the environment given (up.sh passes its environment on).
+restart_with() {
+  local name="$1" log="$2" rc
+  shift 2
+  stop_services 45 "$name" >/dev/null
   rc="$(run_up "$log" DEMO_ATTEMPTS=0 "$@")"
-  [[ "$rc" == 0 ]] || die "up.sh failed restarting the event-ingestor (log $(rel "$log"))"
+  [[ "$rc" == 0 ]] || die "up.sh failed restarting the $name (log $(rel "$log"))"
 }
 
+# SERVICE is a consumer; its queue has its name.
 case_watchdog() {
-  local deadline started pid peer conn verdict=ok detail
+  local name="$1" case="watchdog-$1" deadline started pid peer conn verdict=ok detail
   ensure_up
   load_credentials
-  say "restarting the event-ingestor with a 5 s bus watchdog (log $(rel "$LOGS/watchdog-up.log"))"
-  restart_ingestor "$LOGS/watchdog-up.log" BusWatchdogOptions__UnhealthyFor=00:00:05 \
+  say "restarting the $name with a 5 s bus watchdog (log $(rel "$LOGS/$case-up.log"))"
+  restart_with "$name" "$LOGS/$case-up.log" BusWatchdogOptions__UnhealthyFor=00:00:05 \
     BusWatchdogOptions__CheckInterval=00:00:01 BusWatchdogOptions__MaxRestarts=0
   trap allow_all_queues EXIT
 
   # Its queue refused (consume needs read permission), and its connections dropped so that it must consume anew.
-  rabbitmqctl_local set_permissions -p / "$RABBITMQ_USER" '.*' '.*' '^(?!event-ingestor$).*' >/dev/null
-  pid="$(service_pid event-ingestor)"
+  rabbitmqctl_local set_permissions -p / "$RABBITMQ_USER" '.*' '.*' "^(?!$name\$).*" >/dev/null
+  pid="$(service_pid "$name")"
   for peer in $(ss -Htnp state established "dport = :$RABBIT_PORT" 2>/dev/null | grep "pid=$pid," | awk '{n = split($3, a, ":"); print a[n]}'); do
     conn="$(rabbitmqctl_local list_connections pid peer_port | awk -v p="$peer" '$2 == p { print $1 }')"
-    if [[ -n "$conn" ]]; then rabbitmqctl_local close_connection "$conn" "selftest-kill: watchdog case" >/dev/null; fi
+    if [[ -n "$conn" ]]; then rabbitmqctl_local close_connection "$conn" "selftest-kill: $case" >/dev/null; fi
   done
   started=$(now_ms)
   deadline=$(($(date +%s) + 60))
-  until [[ "$(supervisor_status event-ingestor last_exit)" == 70 ]]; do
+  until [[ "$(supervisor_status "$name" last_exit)" == 70 ]]; do
+    if [[ -z "$(supervisor_pid "$name")" ]]; then
+      verdict=FAIL detail="the $name exited with $(supervisor_status "$name" last_exit none), not 70, so nothing restarts it"
+      break
+    fi
     if (($(date +%s) >= deadline)); then
-      verdict=FAIL detail="no exit 70 within 60 s (last exit: $(supervisor_status event-ingestor last_exit none))"
+      verdict=FAIL detail="no exit 70 within 60 s (last exit: $(supervisor_status "$name" last_exit none))"
       break
     fi
     sleep 0.5
@@ -194,7 +200,7 @@ case_watchdog() {
     allow_all_queues
     started=$(now_ms)
     deadline=$(($(date +%s) + 90))
-    until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${SERVICE_PORT[event-ingestor]}/health/ready" 2>/dev/null; do
+    until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${SERVICE_PORT[$name]}/health/ready" 2>/dev/null; do
       if (($(date +%s) >= deadline)); then
         verdict=FAIL detail+=", then not ready within 90 s of its queue coming back"
         break
@@ -202,14 +208,14 @@ case_watchdog() {
       sleep 0.5
     done
     if [[ "$verdict" == ok ]]; then
-      detail+=", restarted by its supervisor ($(supervisor_status event-ingestor restarts) restarts), ready $(seconds_since "$started") s after its queue came back, no up.sh"
+      detail+=", restarted by its supervisor ($(supervisor_status "$name" restarts) restarts), ready $(seconds_since "$started") s after its queue came back, no up.sh"
     fi
   fi
   allow_all_queues
   trap - EXIT
-  say "restarting the event-ingestor with its normal settings"
-  restart_ingestor "$LOGS/watchdog-restore.log"
-  record watchdog "$verdict" "$detail"
+  say "restarting the $name with its normal settings"
+  restart_with "$name" "$LOGS/$case-restore.log"
+  record "$case" "$verdict" "$detail"
 }
 
 main() {
@@ -225,7 +231,7 @@ main() {
     say "── $case"
     case "$case" in
       unattended) case_unattended ;;
-      watchdog) case_watchdog ;;
+      watchdog-*) case_watchdog "${case#watchdog-}" ;;
       supervisor) case_kill_then_up supervisor supervisor ;;
       *+*) case_kill_then_up "$case" "${case%%+*}" "${case#*+}" ;;
       *) case_kill_then_up "$case" "$case" ;;

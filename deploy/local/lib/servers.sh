@@ -558,8 +558,9 @@ rabbit_kill() {
 # Sends SIGNAL to PID and to its process group (never our own group).
 _srv_signal_group() {
   local signal="$1" pid="$2" pgid own
-  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')"
-  own="$(ps -o pgid= -p $$ | tr -d ' ')"
+  # A pid that is gone already (KILLed with its group a moment ago) has no group: not an error under pipefail.
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" || pgid=""
+  own="$(ps -o pgid= -p $$ | tr -d ' ')" || own=""
   kill "-$signal" "$pid" 2>/dev/null || true
   if [[ -n "$pgid" && "$pgid" != "$own" ]]; then
     kill "-$signal" -- "-$pgid" 2>/dev/null || true
