@@ -17,7 +17,7 @@
 #                again it must become ready alone (no up.sh). It is then restarted with its normal settings.
 #
 # The stack is started first if it is not running, and stopped at the end (down.sh) only if it was not running before.
-# Exit code: 0 if every case passed. Logs: .local/logs/selftest-kill/.
+# Exit code: 0 if every case passed. Logs: .local/logs/selftest-kill/ (one per up.sh run, replaced by the next test).
 set -euo pipefail
 
 LOCAL_TAG=selftest
@@ -32,6 +32,7 @@ ALL_CASES=(postgres rabbitmq event-ingestor aggregator stats-api attempts-api po
 LOGS="$LOCAL_LOGS/selftest-kill"
 RESULTS=()
 FAILED=0
+CASE_NO=0
 
 now_ms() { date +%s%3N; }
 seconds_since() {
@@ -108,7 +109,8 @@ case_kill_then_up() {
   ensure_up
   kill_all "$@"
   started=$(now_ms)
-  rc="$(run_up "$LOGS/$case.log")"
+  local log="$LOGS/$CASE_NO-$case.log"
+  rc="$(run_up "$log")"
   local took
   took="$(seconds_since "$started")"
   if [[ "$rc" != 0 ]]; then
@@ -119,9 +121,9 @@ case_kill_then_up() {
     problem="$(pids_live)" || true
   fi
   if [[ -z "$problem" ]]; then
-    record "$case" ok "one up.sh: exit 0 in $took s, all four /health/ready 200"
+    record "$case" ok "one up.sh: exit 0 in $took s, all four /health/ready 200 (log $(rel "$log"))"
   else
-    record "$case" FAIL "$problem ($took s; log $(rel "$LOGS/$case.log"))"
+    record "$case" FAIL "$problem ($took s; log $(rel "$log"))"
   fi
 }
 
@@ -170,8 +172,8 @@ case_watchdog() {
   local name="$1" case="watchdog-$1" deadline started pid peer conn verdict=ok detail
   ensure_up
   load_credentials
-  say "restarting the $name with a 5 s bus watchdog (log $(rel "$LOGS/$case-up.log"))"
-  restart_with "$name" "$LOGS/$case-up.log" BusWatchdogOptions__UnhealthyFor=00:00:05 \
+  say "restarting the $name with a 5 s bus watchdog (log $(rel "$LOGS/$CASE_NO-$case-up.log"))"
+  restart_with "$name" "$LOGS/$CASE_NO-$case-up.log" BusWatchdogOptions__UnhealthyFor=00:00:05 \
     BusWatchdogOptions__CheckInterval=00:00:01 BusWatchdogOptions__MaxRestarts=0
   trap allow_all_queues EXIT
 
@@ -214,7 +216,7 @@ case_watchdog() {
   allow_all_queues
   trap - EXIT
   say "restarting the $name with its normal settings"
-  restart_with "$name" "$LOGS/$case-restore.log"
+  restart_with "$name" "$LOGS/$CASE_NO-$case-restore.log"
   record "$case" "$verdict" "$detail"
 }
 
@@ -227,7 +229,9 @@ main() {
   mkdir -p "$LOGS"
   if [[ -n "$(service_pid attempts-api)" ]] || _srv_pid_alive "$(_srv_read_pid "$LOCAL_PIDS/postgres.pid")"; then was_running=1; fi
 
+  rm -f "$LOGS"/*.log
   for case in "${cases[@]}"; do
+    CASE_NO=$((CASE_NO + 1))
     say "── $case"
     case "$case" in
       unattended) case_unattended ;;
