@@ -83,7 +83,7 @@ kill_all() {
 
 record() {
   local case="$1" verdict="$2" detail="$3"
-  RESULTS+=("$(printf '%-20s %-4s %s' "$case" "$verdict" "$detail")")
+  RESULTS+=("$(printf '%-24s %-4s %s' "$case" "$verdict" "$detail")")
   if [[ "$verdict" != ok ]]; then FAILED=1; fi
   say "$case: $verdict — $detail"
 }
