@@ -5,8 +5,11 @@
 #   (deploy/local/services.slnf), applies migrations and the broker topology, registers the dashboard key
 #   (setup dashboard-key), starts the four services, loads the demo catalogue and a current cycle, sends a burst of
 #   demo attempts and prints the track statistics once they include that burst.
-# A second run reuses whatever is running and brings back what is not. State, logs and pid files live in .local/
-# (git-ignored); secrets are generated once into .local/credentials.env. Stop with deploy/local/down.sh.
+# A second run reuses whatever is running and brings back what is not, at once: a KILLed PostgreSQL (its stale lock
+# is removed once its old backends are gone), a KILLed RabbitMQ node, a KILLed service or its supervisor. Each service
+# runs under a supervising loop (lib/supervise.sh) that restarts it by itself when it fails (exit 70 from the bus
+# watchdog, a crash, a KILL). State, logs and pid files live in .local/ (git-ignored); secrets are generated once into
+# .local/credentials.env. Stop with deploy/local/down.sh; deploy/local/selftest-kill.sh is the crash test.
 #
 # Environment: DEMO_ATTEMPTS (default 12; 0 skips the burst), READY_TIMEOUT_S (default 90),
 # STATS_TIMEOUT_S (default 60), ANSWER_EVENTS_RETENTION_DAYS and OTEL_EXPORTER_OTLP_ENDPOINT (passed to services).
@@ -281,56 +284,71 @@ export_service_env() {
   esac
 }
 
-stop_one_service() {
-  local name="$1" pid="$2" deadline
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$(($(date +%s) + 45))
-  while [[ -n "$(service_pid "$name")" ]] && (($(date +%s) < deadline)); do sleep 0.2; done
-  if [[ -n "$(service_pid "$name")" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -f "$(service_pid_file "$name")"
-}
-
-# Starts SERVICE unless the process in its pid file still runs it. One that was rebuilt since it started
-# (a newer assembly in its output folder) is restarted so it runs the code just built.
+# Supervision: each service runs under deploy/local/lib/supervise.sh, a small loop that restarts it when it exits with
+# anything but a stop (70, the bus watchdog's "restart me", a crash, a KILL) with capped backoff, writes the service's
+# own pid to .local/pids/<service>.pid and TERMs it if the loop dies. Chosen over Debian's supervisor package because
+# it needs nothing installed, keeps the pid files naming the services themselves (kill -9 of one means what an
+# operator expects), keeps each service's supervision independent (no single daemon whose death orphans all four) and
+# follows the same rule as the systemd units in deploy/systemd (Restart=on-failure).
+#
+# Starts SERVICE unless its supervising loop still runs (a loop waiting out a backoff is told to restart at once).
+# One that was rebuilt since it started (a newer assembly in its output folder) is restarted so it runs the code just
+# built; one that runs without its loop (the loop was KILLed, or an older up.sh started it) is restarted under one.
 start_service() {
-  local name="$1" dll pid pid_file log port
+  local name="$1" dll pid sup pid_file log port
   dll="$(service_dll "$name")"
   pid_file="$(service_pid_file "$name")"
   log="$(service_log "$name")"
   port="${SERVICE_PORT[$name]}"
   [[ -f "$dll" ]] || die "$(rel "$dll") is missing after the build"
 
+  sup="$(supervisor_pid "$name")"
   pid="$(service_pid "$name")"
-  if [[ -n "$pid" ]]; then
+  if [[ -n "$sup" ]]; then
+    if [[ -z "$pid" ]]; then
+      say "$name is being restarted by its supervisor (pid $sup, last exit $(supervisor_status "$name" last_exit unknown)): restarting it now"
+      kill -USR1 "$sup" 2>/dev/null || true
+      return 0
+    fi
     if [[ -z "$(find "$(dirname "$dll")" -maxdepth 1 -name '*.dll' -newer "$pid_file" -print -quit)" ]]; then
-      say "$name already running (pid $pid), reusing it"
+      say "$name already running (pid $pid, supervisor $sup), reusing it"
       return 0
     fi
     say "$name was rebuilt since it started: restarting pid $pid"
-    stop_one_service "$name" "$pid"
+    stop_services 45 "$name"
+  elif [[ -n "$pid" ]]; then
+    say "$name (pid $pid) runs without its supervisor: restarting it under one"
+    stop_services 45 "$name"
   fi
 
   if port_open "$port"; then
     die "port $port (for $name) is taken by a process up.sh did not start; find it with: ss -ltnp 'sport = :$port'"
   fi
+  rm -f "$LOCAL_PIDS/$name.supervisor.status"
   (
     exec 9>&-
     export_service_env "$name"
     cd "$(dirname "$dll")"
-    exec setsid nohup dotnet "$dll" </dev/null >>"$log" 2>&1
+    exec setsid nohup "$SUPERVISE_SH" "$name" "$LOCAL_PIDS" -- dotnet "$dll" </dev/null >>"$log" 2>&1
   ) &
-  echo $! >"$pid_file"
-  say "$name started (pid $!, http://127.0.0.1:$port, log $(rel "$log"))"
+  sup=$!
+  echo "$sup" >"$(supervisor_pid_file "$name")"
+  say "$name started (supervisor pid $sup, http://127.0.0.1:$port, log $(rel "$log"))"
 }
 
+# Waits until SERVICE answers /health/ready. Its supervisor restarts it if it exits, but a service that keeps exiting
+# while it starts (a bad setting, say) will not get better by itself: after two such exits it is stopped and up.sh fails.
 wait_ready() {
-  local name="$1" port="${SERVICE_PORT[$1]}" deadline
+  local name="$1" port="${SERVICE_PORT[$1]}" deadline restarts0 restarts
   deadline=$(($(date +%s) + READY_TIMEOUT_S))
+  restarts0="$(supervisor_status "$name" restarts 0)"
   until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$port/health/ready" 2>/dev/null; do
-    if [[ -z "$(service_pid "$name")" ]]; then
+    restarts="$(supervisor_status "$name" restarts 0)"
+    if [[ -z "$(supervisor_pid "$name")$(service_pid "$name")" ]] || ((restarts - restarts0 >= 2)); then
       printf -- '----- last lines of %s -----\n' "$(rel "$(service_log "$name")")" >&2
       tail -n 30 "$(service_log "$name")" >&2 || true
-      die "$name exited during start-up (log: $(rel "$(service_log "$name")"))"
+      stop_services 10 "$name" >/dev/null
+      die "$name exited during start-up (last exit $(supervisor_status "$name" last_exit unknown), log: $(rel "$(service_log "$name")"))"
     fi
     if (($(date +%s) >= deadline)); then
       printf -- '----- last lines of %s -----\n' "$(rel "$(service_log "$name")")" >&2
@@ -510,7 +528,8 @@ print_summary() {
   local name
   say "the pipeline is running:"
   for name in attempts-api stats-api event-ingestor aggregator; do
-    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s\n' "$name" "${SERVICE_PORT[$name]}" "$(service_pid "$name")" "$(rel "$(service_log "$name")")"
+    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s (supervisor pid %s, %s restarts)\n' "$name" "${SERVICE_PORT[$name]}" \
+      "$(service_pid "$name")" "$(rel "$(service_log "$name")")" "$(supervisor_pid "$name")" "$(supervisor_status "$name" restarts 0)"
   done
   printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
   printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"

@@ -56,16 +56,90 @@ service_log() { printf '%s/%s.log' "$LOCAL_LOGS" "$1"; }
 # Prints the pid recorded for SERVICE if that process is alive and still runs that service's assembly, so a stale
 # pid file (the pid reused by something else) never makes us signal an unrelated process.
 service_pid() {
-  local pid_file pid cmdline
-  pid_file="$(service_pid_file "$1")"
-  [[ -s "$pid_file" ]] || return 0
-  pid="$(head -n 1 "$pid_file" | tr -dc '0-9')"
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 0
-  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]] || return 0
+  local pid cmdline
+  pid="$(_live_pid "$(service_pid_file "$1")")" || return 0
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
-  if [[ "$cmdline" == *"${SERVICE_ASSEMBLY[$1]}.dll"* ]]; then
+  # Not the supervising loop (its command line names the assembly too), nor its fork before the exec.
+  if [[ "$cmdline" == *"${SERVICE_ASSEMBLY[$1]}.dll"* && "$cmdline" != *supervise.sh* ]]; then
     echo "$pid"
   fi
+}
+
+# Each service runs under its own supervising loop (lib/supervise.sh), which restarts it when it fails.
+SUPERVISE_SH="$LOCAL_REPO_ROOT/deploy/local/lib/supervise.sh"
+supervisor_pid_file() { printf '%s/%s.supervisor.pid' "$LOCAL_PIDS" "$1"; }
+
+# Prints the pid of SERVICE's supervising loop if it is alive and is that loop.
+supervisor_pid() {
+  local pid cmdline
+  pid="$(_live_pid "$(supervisor_pid_file "$1")")" || return 0
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  if [[ "$cmdline" == *"supervise.sh $1 "* ]]; then echo "$pid"; fi
+}
+
+# Prints KEY (restarts, last_exit, last_exit_at) from SERVICE's supervisor status file, or DEFAULT.
+supervisor_status() {
+  local value
+  value="$(sed -n "s/^$2=//p" "$LOCAL_PIDS/$1.supervisor.status" 2>/dev/null | head -n 1)"
+  printf '%s' "${value:-${3:-}}"
+}
+
+# The pid on the first line of FILE if it names a live (not zombie) process; fails otherwise.
+_live_pid() {
+  local pid
+  [[ -s "$1" ]] || return 1
+  pid="$(head -n 1 "$1" | tr -dc '0-9')"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]] || return 1
+  echo "$pid"
+}
+
+# Stops SERVICE...: TERM to each one's supervising loop (which passes it on and does not restart what it stops), or
+# to the service itself when it runs without one; waits up to GRACE_S seconds for them to drain, then KILLs what is
+# left, by pid. All of them drain at once.
+stop_services() {
+  local grace_s="$1" name pid sup deadline
+  shift
+  local -a names=()
+  for name in "$@"; do
+    sup="$(supervisor_pid "$name")"
+    pid="$(service_pid "$name")"
+    if [[ -n "$sup" ]]; then
+      say "stopping $name (pid ${pid:-none}, supervisor $sup)"
+      kill -TERM "$sup" 2>/dev/null || true
+    elif [[ -n "$pid" ]]; then
+      say "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      if [[ -e "$(service_pid_file "$name")" ]]; then say "$name was not running"; fi
+      rm -f "$(service_pid_file "$name")" "$(supervisor_pid_file "$name")"
+      continue
+    fi
+    names+=("$name")
+  done
+
+  deadline=$(($(date +%s) + grace_s))
+  for name in "${names[@]}"; do
+    while [[ -n "$(service_pid "$name")$(supervisor_pid "$name")" ]] && (($(date +%s) < deadline)); do sleep 0.2; done
+    pid="$(service_pid "$name")"
+    if [[ -n "$pid" ]]; then
+      warn "$name (pid $pid) still running after ${grace_s}s: KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while [[ -n "$(service_pid "$name")" ]]; do sleep 0.1; done
+    fi
+    # The loop ends once its child is gone; give it a moment, then make sure.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      [[ -n "$(supervisor_pid "$name")" ]] || break
+      sleep 0.2
+    done
+    sup="$(supervisor_pid "$name")"
+    if [[ -n "$sup" ]]; then
+      warn "$name's supervisor (pid $sup) still running: KILL"
+      kill -KILL "$sup" 2>/dev/null || true
+    fi
+    rm -f "$(service_pid_file "$name")" "$(supervisor_pid_file "$name")"
+    say "$name stopped"
+  done
 }
 
 # True if something accepts TCP connections on 127.0.0.1:PORT.

@@ -12,7 +12,10 @@
 #   free_port [COUNT]
 #   wait_for_tcp HOST PORT TIMEOUT_S
 #
-# Both servers bind to 127.0.0.1 only and keep all their state under the folders they are given.
+# Both servers bind to 127.0.0.1 only and keep all their state under the folders they are given. PID_FILE names the
+# server proper once it runs (PostgreSQL's postmaster, RabbitMQ's Erlang VM), so KILL of that pid is a crash and TERM a
+# clean stop. Each *_start is idempotent and recovers a server that was KILLed: PostgreSQL's stale lock is removed once
+# its old backends are gone, a RabbitMQ node still booting is waited for, a dead one is started again on its data.
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
@@ -394,10 +397,25 @@ rabbit_start() {
   local base="$1" amqp="$2" mgmt="$3" node="$4" user="$5" password="$6" log_file="$7" pid_file="$8"
   base="$(realpath -m "$base")"
 
-  if [[ -n "$(_rabbit_launcher_pid "$pid_file")$(_rabbit_beam_pid "$base")" ]] &&
-    _srv_tcp_open 127.0.0.1 "$amqp"; then
-    _srv_log "RabbitMQ already running on 127.0.0.1:$amqp (pid $(_srv_read_pid "$pid_file"))"
-    return 0
+  # A node of this folder that still runs (its launcher may be gone: a KILLed launcher leaves the VM running).
+  local running
+  running="$(_rabbit_beam_pid "$base")"
+  running="${running:-$(_rabbit_launcher_pid "$base" "$pid_file")}"
+  if [[ -n "$running" ]]; then
+    if _srv_tcp_open 127.0.0.1 "$amqp"; then
+      _rabbit_record_pids "$base" "$pid_file"
+      _srv_log "RabbitMQ already running on 127.0.0.1:$amqp (pid $(_srv_read_pid "$pid_file"))"
+      return 0
+    fi
+    # Booting (or recovering) and not listening yet: wait for it; one that never gets there is stopped and started anew.
+    _srv_log "RabbitMQ (pid $running) in $base is starting: waiting for it"
+    if _rabbit_wait_ready "$amqp" "$mgmt" "$user" "$password" "$running" 90 "$log_file" "$base/log/$node@localhost.log" 2>/dev/null; then
+      _rabbit_record_pids "$base" "$pid_file"
+      _srv_log "RabbitMQ ready on 127.0.0.1:$amqp (pid $(_srv_read_pid "$pid_file"))"
+      return 0
+    fi
+    _srv_log "RabbitMQ (pid $running) did not become ready: stopping it and starting the node again"
+    rabbit_stop "$base" "$pid_file"
   fi
 
   local port
@@ -415,9 +433,12 @@ rabbit_start() {
   read -r dist epmd < <(_rabbit_aux_ports "$base" "$amqp")
   _rabbit_write_config "$base" "$amqp" "$mgmt" "$user" "$password"
   _rabbit_write_env "$base" "$amqp" "$node" "$dist" "$epmd" "$sbin"
+  # A KILLed node leaves its pid file behind; RabbitMQ writes it anew, and nothing may take the old pid for ours.
+  rm -f "$base/node.pid"
 
   # We start epmd ourselves, detached from our stdout/stderr, so that no daemon of this node ever
-  # holds the caller's pipes open (`tests/run.sh | cat` must finish).
+  # holds the caller's pipes open (`tests/run.sh | cat` must finish). After a crash the old one is still there and
+  # this start is a no-op; the dead node's registration went with its connection.
   (
     # shellcheck source=/dev/null
     . "$base/env.sh"
@@ -433,6 +454,7 @@ rabbit_start() {
   ) </dev/null >>"$log_file" 2>&1 &
   launcher=$!
   # Recorded at once so that a start interrupted by Ctrl-C can still be stopped.
+  echo "$launcher" >"$base/launcher.pid"
   echo "$launcher" >"$pid_file"
 
   local node_log="$base/log/$node@localhost.log"
@@ -440,6 +462,16 @@ rabbit_start() {
     rabbit_stop "$base" "$pid_file"
     return 1
   fi
+  _rabbit_record_pids "$base" "$pid_file"
+}
+
+# Once the node runs, PID_FILE names its Erlang VM (the broker itself, as postgres.pid names the postmaster), so that
+# `kill -9 $(cat PID_FILE)` crashes the broker and `kill $(cat PID_FILE)` stops it cleanly; BASE_DIR/launcher.pid keeps
+# the server script that started it.
+_rabbit_record_pids() {
+  local base="$1" pid_file="$2" beam
+  beam="$(_rabbit_beam_pid "$base")"
+  if [[ -n "$beam" ]]; then echo "$beam" >"$pid_file"; fi
 }
 
 _rabbit_wait_ready() {
@@ -460,30 +492,33 @@ _rabbit_wait_ready() {
   done
 }
 
-# PID_FILE holds the pid of the server script (leader of the node's own session: the script waits
-# for the Erlang VM, whose pid RabbitMQ writes to BASE_DIR/node.pid). Both helpers print a pid only
-# if that process is still what we started, so a stale pid file never makes us signal a stranger.
+# The launcher is the server script (leader of the node's own session: it waits for the Erlang VM, whose pid RabbitMQ
+# writes to BASE_DIR/node.pid). Both helpers print a pid only if that process is still what we started, so a stale pid
+# file never makes us signal a stranger (this machine runs other RabbitMQ nodes: the VM must name our folder).
 _rabbit_launcher_pid() {
-  local pid
-  pid="$(_srv_read_pid "$1")"
-  if _srv_pid_alive "$pid" && [[ "$(ps -o args= -p "$pid" 2>/dev/null)" == *rabbitmq-server* ]]; then
-    echo "$pid"
-  fi
+  local base="$1" pid_file="$2" file pid
+  for file in "$base/launcher.pid" "$pid_file"; do
+    pid="$(_srv_read_pid "$file")"
+    if _srv_pid_alive "$pid" && [[ "$(ps -o args= -p "$pid" 2>/dev/null)" == *rabbitmq-server* ]]; then
+      echo "$pid"
+      return 0
+    fi
+  done
 }
 
 _rabbit_beam_pid() {
-  local pid
-  pid="$(_srv_read_pid "$1/node.pid")"
-  if _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]]; then
-    echo "$pid"
-  fi
+  local base="$1" pid args
+  pid="$(_srv_read_pid "$base/node.pid")"
+  _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]] || return 0
+  args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  if [[ "$args" == *" -home $base "* && "$args" == *" -s rabbit boot"* ]]; then echo "$pid"; fi
 }
 
 rabbit_stop() {
   local base="$1" pid_file="$2"
   base="$(realpath -m "$base")"
   local launcher beam pid
-  launcher="$(_rabbit_launcher_pid "$pid_file")"
+  launcher="$(_rabbit_launcher_pid "$base" "$pid_file")"
   beam="$(_rabbit_beam_pid "$base")"
 
   if [[ -n "$beam" && -f "$base/env.sh" ]]; then
@@ -506,14 +541,14 @@ rabbit_stop() {
       epmd -port "$ERL_EPMD_PORT" -kill
     ) </dev/null >/dev/null 2>&1 || true
   fi
-  rm -f "$pid_file"
+  rm -f "$pid_file" "$base/launcher.pid"
 }
 
 # Simulates a broker crash: KILL the node at once (no graceful shutdown); rabbit_start recovers it.
 rabbit_kill() {
   local base="$1" pid_file="$2" pid
   base="$(realpath -m "$base")"
-  for pid in $(_rabbit_beam_pid "$base") $(_rabbit_launcher_pid "$pid_file"); do
+  for pid in $(_rabbit_beam_pid "$base") $(_rabbit_launcher_pid "$base" "$pid_file"); do
     _srv_signal_group KILL "$pid"
     while _srv_pid_alive "$pid"; do sleep 0.05; done
   done
@@ -523,8 +558,9 @@ rabbit_kill() {
 # Sends SIGNAL to PID and to its process group (never our own group).
 _srv_signal_group() {
   local signal="$1" pid="$2" pgid own
-  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')"
-  own="$(ps -o pgid= -p $$ | tr -d ' ')"
+  # A pid that is gone already (KILLed with its group a moment ago) has no group: not an error under pipefail.
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" || pgid=""
+  own="$(ps -o pgid= -p $$ | tr -d ' ')" || own=""
   kill "-$signal" "$pid" 2>/dev/null || true
   if [[ -n "$pgid" && "$pgid" != "$own" ]]; then
     kill "-$signal" -- "-$pgid" 2>/dev/null || true
