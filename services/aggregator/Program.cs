@@ -19,6 +19,7 @@ public partial class Program
             return 0;
         app.MapDefaultEndpoints();
         await app.RunAsync();
-        return 0;
+        // The bus watchdog sets 70 ("restart me") before it stops the host; a plain return 0 would hide it from the supervisor.
+        return Environment.ExitCode;
     }
 }
