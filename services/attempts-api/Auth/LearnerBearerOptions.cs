@@ -20,7 +20,6 @@ public sealed class LearnerBearerOptions(IOptions<Jwt> jwt) : IConfigureNamedOpt
             return;
         var settings = jwt.Value;
         options.MapInboundClaims = false;
-        options.IncludeErrorDetails = false;
         options.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = settings.Issuer,
@@ -30,7 +29,6 @@ public sealed class LearnerBearerOptions(IOptions<Jwt> jwt) : IConfigureNamedOpt
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ClockSkew = settings.ClockSkew,
-            NameClaimType = AttemptsClaims.Wallet,
         };
         options.Events = new JwtBearerEvents
         {
