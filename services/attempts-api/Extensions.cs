@@ -37,13 +37,13 @@ public static class Extensions
         // ready while RabbitMQ is away; /health/ready reports the broker as Degraded (200) meanwhile.
         builder.AddTelemetryBus(register: _ => { }, readiness: BrokerReadiness.Buffered);
 
-        services.AddSingleton<JwtValidation>();
-        services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null)
+        services.ConfigureOptions<LearnerBearerOptions>();
+        services.AddAuthentication(LearnerBearerOptions.SchemeName)
+            .AddJwtBearer(LearnerBearerOptions.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthPolicies.Learner, policy => policy
-                .AddAuthenticationSchemes(JwtAuthenticationHandler.SchemeName)
+                .AddAuthenticationSchemes(LearnerBearerOptions.SchemeName)
                 .RequireClaim(AttemptsClaims.Wallet))
             .AddPolicy(AuthPolicies.Admin, policy => policy
                 .AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
