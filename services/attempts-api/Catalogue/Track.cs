@@ -16,7 +16,7 @@ public sealed record Track(Guid TrackId, string Title, int PassThresholdPct, int
 
     public static Track? Validate(Guid trackId, TrackRequest request, ValidationErrors errors)
     {
-        var title = errors.Text("title", request.Title?.Trim(), CatalogueLimits.MaxTitleLength);
+        var title = errors.Text("title", request.Title, CatalogueLimits.MaxTitleLength, trim: true);
         var pass = errors.Number("passThresholdPct", request.PassThresholdPct, 0, 100);
         // The band lies below the threshold; checked against 100 while the threshold itself is invalid.
         var bandLimit = request.PassThresholdPct is >= 0 and <= 100 ? pass : 100;

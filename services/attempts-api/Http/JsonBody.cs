@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Telemetry.ServiceDefaults.Text;
 
 namespace Telemetry.AttemptsApi.Http;
 
@@ -74,10 +75,19 @@ public static class JsonBody
         catch (JsonException ex)
         {
             var field = FieldOf(ex.Path);
-            errors.Add(field, field == "body" ? "is not valid JSON." : "has a value of the wrong type or format.");
+            errors.Add(field, field == "body" ? "is not valid JSON." : WrongValue(ex));
         }
         return Fail<T>(Problems.Validation(errors));
     }
+
+    /// <summary>
+    /// The reader refuses an escaped unpaired surrogate ("\ud800") or invalid UTF-8 inside a string before any validator
+    /// sees it; it says so only in the text of an InvalidOperationException.
+    /// </summary>
+    private static string WrongValue(JsonException ex) =>
+        ex.InnerException is InvalidOperationException { Message: var message } && message.Contains("UTF-", StringComparison.Ordinal)
+            ? StorableText.UnpairedSurrogate
+            : "has a value of the wrong type or format.";
 
     /// <summary>"$.answers[1].questionId" → "answers[1].questionId"; the root or an unknown position → "body".</summary>
     private static string FieldOf(string? path) =>

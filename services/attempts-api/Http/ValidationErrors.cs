@@ -1,3 +1,5 @@
+using Telemetry.ServiceDefaults.Text;
+
 namespace Telemetry.AttemptsApi.Http;
 
 /// <summary>Collects RFC 7807 validation errors keyed by the offending field's JSON path (e.g. <c>answers[2].questionId</c>).</summary>
@@ -21,6 +23,8 @@ public sealed class ValidationErrors
     {
         if (string.IsNullOrWhiteSpace(value))
             Add(field, "is required.");
+        else if (StorableText.Problem(value) is { } unstorable)
+            Add(field, unstorable);
         else if (!Guid.TryParse(value, out var id))
             Add(field, "must be a UUID.");
         else if (id == Guid.Empty)
@@ -30,12 +34,17 @@ public sealed class ValidationErrors
         return Guid.Empty;
     }
 
-    /// <summary>A required, non-blank text of at most <paramref name="maxLength"/> characters.</summary>
-    public string Text(string field, string? value, int maxLength)
+    /// <summary>
+    /// A required, non-blank text PostgreSQL can store (see <see cref="StorableText"/>) of at most
+    /// <paramref name="maxLength"/> characters, trimmed first when <paramref name="trim"/> is set.
+    /// </summary>
+    public string Text(string field, string? value, int maxLength, bool trim = false)
     {
         if (string.IsNullOrWhiteSpace(value))
             Add(field, "is required and must not be blank.");
-        else if (value.Length > maxLength)
+        else if (StorableText.Problem(value) is { } unstorable)
+            Add(field, unstorable);
+        else if ((trim ? value = value.Trim() : value).Length > maxLength)
             Add(field, $"must be at most {maxLength} characters.");
         else
             return value;

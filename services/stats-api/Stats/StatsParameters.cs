@@ -1,4 +1,5 @@
 using System.Globalization;
+using Telemetry.ServiceDefaults.Text;
 
 namespace Telemetry.StatsApi.Stats;
 
@@ -27,6 +28,8 @@ public sealed class StatsParameters
     {
         if (string.IsNullOrEmpty(value))
             return Fail<DateOnly>(name, $"{name} is required (a UTC day, YYYY-MM-DD).");
+        if (Unstorable(name, value))
+            return default;
         return DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
             : Fail<DateOnly>(name, $"{name} must be a day as YYYY-MM-DD.");
@@ -47,12 +50,23 @@ public sealed class StatsParameters
     }
 
     private Guid ParseUuid(string name, string value) =>
-        Guid.TryParse(value, out var id) ? id : Fail<Guid>(name, $"{name} must be a UUID.");
+        Unstorable(name, value) ? default
+        : Guid.TryParse(value, out var id) ? id : Fail<Guid>(name, $"{name} must be a UUID.");
 
     private int ParseInteger(string name, string value, int min, int max) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+        Unstorable(name, value) ? default
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
             ? number
             : Fail<int>(name, $"{name} must be a whole number from {min} to {max}.");
+
+    /// <summary>The shared text rule first, so a NUL is named as such rather than as a malformed value.</summary>
+    private bool Unstorable(string name, string value)
+    {
+        if (StorableText.Problem(value) is not { } problem)
+            return false;
+        _errors[name] = [$"{name} {problem}"];
+        return true;
+    }
 
     private T Fail<T>(string name, string message) where T : struct
     {
