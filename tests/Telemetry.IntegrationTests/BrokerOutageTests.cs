@@ -58,15 +58,18 @@ public sealed class BrokerKillTests(PipelineFixture pipeline, ITestOutputHelper 
         await WaitUntilAllReadyAsync();
         var track = await CreateTrackAsync();
         var load = StartLoad(track, clients: 6, pause: TimeSpan.FromMilliseconds(100));
+        SubmitLoad burst;
 
         await using (var outage = await BrokerOutage.BeginAsync(ClaimTimeout))
         {
             Log("claimed the broker");
             // The crash lands while the relay publishes and the consumers hold unacknowledged batches.
             await Eventually.Until(() => AnswerEventCountAsync(track.TrackId), count => count >= 200, TimeSpan.FromSeconds(60), "events to be flowing");
-            Log($"killing RabbitMQ; {await DescribeInFlightAsync(track.TrackId, load.Accepted)}");
+            burst = await BurstAsync(track, TimeSpan.FromSeconds(1));
+            Log($"killing RabbitMQ; {await DescribeInFlightAsync(track.TrackId, load.Accepted + burst.Accepted)}");
             var down = Stopwatch.StartNew();
             await outage.KillAsync();
+            burst.StopStarting();
             await AssertReadinessWhileTheBrokerIsDownAsync();
             var acceptedWhenKilled = load.Accepted;
             await Task.Delay(TimeSpan.FromSeconds(60) - down.Elapsed);
@@ -77,7 +80,7 @@ public sealed class BrokerKillTests(PipelineFixture pipeline, ITestOutputHelper 
             Log($"RabbitMQ started after {down.Elapsed.TotalSeconds:0} s; {load.Accepted - acceptedWhenKilled} attempts accepted meanwhile");
         }
 
-        var attempts = await load.StopAsync();
+        var attempts = await StopAllAsync([load, burst]);
         await AssertEveryEventOnceAsync(track, attempts);
         await AssertDeadLettersAreOnlyAsync();
     }
@@ -94,14 +97,17 @@ public sealed class BrokerAndDatabaseKillTests(OutagePipelineFixture pipeline, I
         await WaitUntilAllReadyAsync();
         var track = await CreateTrackAsync();
         var load = StartLoad(track, clients: 6, pause: TimeSpan.FromMilliseconds(100));
+        SubmitLoad burst;
 
         await using (var broker = await BrokerOutage.BeginAsync(ClaimTimeout))
         await using (var database = new DatabaseOutage())
         {
             await Eventually.Until(() => AnswerEventCountAsync(track.TrackId), count => count >= 200, TimeSpan.FromSeconds(60), "events to be flowing");
-            Log($"killing RabbitMQ and PostgreSQL; {await DescribeInFlightAsync(track.TrackId, load.Accepted)}");
+            burst = await BurstAsync(track, TimeSpan.FromSeconds(1));
+            Log($"killing RabbitMQ and PostgreSQL; {await DescribeInFlightAsync(track.TrackId, load.Accepted + burst.Accepted)}");
             var down = Stopwatch.StartNew();
             await Task.WhenAll(broker.KillAsync(), database.KillAsync());
+            burst.StopStarting();
             await AssertReadinessWhileTheDatabaseIsDownAsync();
             await Task.Delay(TimeSpan.FromSeconds(60) - down.Elapsed);
             await Task.WhenAll(broker.StartAsync(), database.StartAsync());
@@ -109,8 +115,8 @@ public sealed class BrokerAndDatabaseKillTests(OutagePipelineFixture pipeline, I
         }
 
         var back = Stopwatch.StartNew();
-        var attempts = await load.StopAsync();
-        Assert.True(load.Unavailable > 0, "No submit was answered 503 while PostgreSQL was down.");
+        var attempts = await StopAllAsync([load, burst]);
+        Assert.True(load.Unavailable + burst.Unavailable > 0, "No submit was answered 503 while PostgreSQL was down.");
         await AssertEveryEventOnceAsync(track, attempts);
         Log($"aggregates exact {back.Elapsed.TotalSeconds:0.0} s after both returned");
         await AssertDeadLettersAreOnlyAsync();

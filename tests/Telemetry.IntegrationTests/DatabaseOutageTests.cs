@@ -28,13 +28,16 @@ public sealed class DatabaseOutageTests(OutagePipelineFixture pipeline, ITestOut
         var track = await CreateTrackAsync();
         var load = StartLoad(track, clients: 6, pause: TimeSpan.FromMilliseconds(100));
         await Eventually.Until(() => AnswerEventCountAsync(track.TrackId), count => count >= 200, TimeSpan.FromSeconds(60), "events to be flowing");
+        SubmitLoad[] bursts;
 
         await using (var outage = new DatabaseOutage())
         {
             // A crash first: the consumers hold batches, the relay holds a claim, submits are mid-transaction.
-            Log($"killing PostgreSQL; {await DescribeInFlightAsync(track.TrackId, load.Accepted)}");
+            var burst = await BurstAsync(track, TimeSpan.FromSeconds(1));
+            Log($"killing PostgreSQL; {await DescribeInFlightAsync(track.TrackId, load.Accepted + burst.Accepted)}");
             var down = Stopwatch.StartNew();
             await outage.KillAsync();
+            burst.StopStarting();
             await AssertReadinessWhileTheDatabaseIsDownAsync();
             await AssertSubmitAnswers503WithRetryAfterAsync(track);
             // Bad input that arrives meanwhile is still refused with its reason once the database is back.
@@ -45,19 +48,22 @@ public sealed class DatabaseOutageTests(OutagePipelineFixture pipeline, ITestOut
             Log($"PostgreSQL back after {down.Elapsed.TotalSeconds:0} s; {load.Unavailable} submits answered 503 so far");
 
             await Task.Delay(TimeSpan.FromSeconds(15));
-            Log($"stopping PostgreSQL (fast shutdown); {await DescribeInFlightAsync(track.TrackId, load.Accepted)}");
+            var burst2 = await BurstAsync(track, TimeSpan.FromSeconds(1));
+            Log($"stopping PostgreSQL (fast shutdown); {await DescribeInFlightAsync(track.TrackId, load.Accepted + burst.Accepted + burst2.Accepted)}");
             down.Restart();
             await outage.StopAsync();
+            burst2.StopStarting();
             await AssertReadinessWhileTheDatabaseIsDownAsync();
             await Task.Delay(OutageLength - down.Elapsed);
             await outage.StartAsync();
             Log($"PostgreSQL back after {down.Elapsed.TotalSeconds:0} s");
+            bursts = [burst, burst2];
         }
 
         var back = Stopwatch.StartNew();
-        var attempts = await load.StopAsync();
-        Log($"{attempts.Count} attempts accepted, {load.Unavailable} submits answered 503 and were sent again");
-        Assert.True(load.Unavailable > 0, "No submit was answered 503 while PostgreSQL was down.");
+        var attempts = await StopAllAsync([load, .. bursts]);
+        Log($"{attempts.Count} attempts accepted, {load.Unavailable + bursts.Sum(b => b.Unavailable)} submits answered 503 and were sent again");
+        Assert.True(load.Unavailable + bursts.Sum(b => b.Unavailable) > 0, "No submit was answered 503 while PostgreSQL was down.");
         await AssertEveryEventOnceAsync(track, attempts);
         Log($"aggregates exact {back.Elapsed.TotalSeconds:0.0} s after PostgreSQL returned");
         await AssertDeadLettersAreOnlyAsync("scoreBasisPoints");

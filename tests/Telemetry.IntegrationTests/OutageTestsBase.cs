@@ -158,6 +158,27 @@ public abstract class OutageTestsBase(PipelineFixture pipeline, ITestOutputHelpe
     /// </summary>
     protected SubmitLoad StartLoad(Track track, int clients, TimeSpan pause) => new(this, track, clients, pause);
 
+    /// <summary>
+    /// A burst of clients submitting without pause for <paramref name="length"/> on top of the steady load, so that
+    /// the fault that follows at once finds events unsent in the outbox, in the queues and in the consumers' batches.
+    /// Call <see cref="SubmitLoad.StopStarting"/> once the fault has hit.
+    /// </summary>
+    protected async Task<SubmitLoad> BurstAsync(Track track, TimeSpan length)
+    {
+        var burst = StartLoad(track, clients: 16, pause: TimeSpan.Zero);
+        await Task.Delay(length);
+        return burst;
+    }
+
+    /// <summary>Stops every load and returns every attempt any of them got accepted.</summary>
+    protected static async Task<IReadOnlyCollection<Attempt>> StopAllAsync(IEnumerable<SubmitLoad> loads)
+    {
+        var accepted = new List<Attempt>();
+        foreach (var load in loads)
+            accepted.AddRange(await load.StopAsync());
+        return accepted;
+    }
+
     private async Task<HttpResponseMessage> SubmitAsync(Track track, Attempt attempt)
     {
         using var client = pipeline.LearnerClient("0x" + attempt.AttemptId.ToString("N"));
@@ -254,6 +275,9 @@ public abstract class OutageTestsBase(PipelineFixture pipeline, ITestOutputHelpe
 
         /// <summary>Submits answered 503 (and sent again) so far.</summary>
         public int Unavailable => _unavailable;
+
+        /// <summary>Stops starting new attempts; those started are still sent until accepted.</summary>
+        public void StopStarting() => _stop.Cancel();
 
         /// <summary>Stops starting new attempts, waits until every started one is accepted, and returns them all.</summary>
         public async Task<IReadOnlyCollection<Attempt>> StopAsync()
