@@ -25,9 +25,12 @@ public sealed class Relay
     [Range(0, 10)]
     public int PublishRetries { get; set; } = 1;
 
-    /// <summary>Longest pause between batches while publishing keeps failing (the broker is down).</summary>
+    /// <summary>
+    /// Longest pause between batches while relaying keeps failing (the broker or the database is down), so the outbox
+    /// drains within about this long of its return. A submit does not cut a backoff short.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>How long sent outbox rows are kept, and how often they are deleted (env OutboxRetention__SentRowsFor, OutboxRetention__Interval).</summary>
