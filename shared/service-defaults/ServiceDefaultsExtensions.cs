@@ -23,7 +23,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddValidatedOptions<OutageRetryOptions>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OutageRetry>();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live])
+            .AddCheck<OutageHealthCheck>("outage", tags: [HealthTags.Ready]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         return builder;
     }

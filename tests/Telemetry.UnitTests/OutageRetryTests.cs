@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -66,6 +67,29 @@ public sealed class OutageRetryTests
         await stopping.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => work);
+    }
+
+    [Fact]
+    public async Task Readiness_names_the_held_work_and_its_SQLSTATE_while_an_outage_lasts_and_clears_when_it_ends()
+    {
+        var check = new OutageHealthCheck(_retry);
+        var failing = true;
+        var work = _retry.ExecuteAsync(_ =>
+            failing ? throw new PostgresException("read-only", "ERROR", "ERROR", "25006") : ValueTask.FromResult(1), CancellationToken.None).AsTask();
+        await Task.Delay(10);
+
+        var held = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Unhealthy, held.Status);
+        Assert.Contains("PostgresException 25006", held.Description);
+
+        failing = false;
+        for (var step = 0; step < 100 && !work.IsCompleted; step++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(1);
+        }
+        await work;
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
     private sealed class RecordingLogger : ILogger<OutageRetry>

@@ -18,6 +18,7 @@ public sealed partial class OutageRetry
     private readonly ILogger<OutageRetry> _logger;
     private readonly Lock _lock = new();
     private DateTimeOffset? _since;
+    private string? _failure;
     private long _retries;
 
     public OutageRetry(IOptions<OutageRetryOptions> options, TimeProvider clock, ILogger<OutageRetry> logger)
@@ -53,6 +54,16 @@ public sealed partial class OutageRetry
         }
     }
 
+    /// <summary>The current outage's start and latest failure (type and SQLSTATE, if any), or null while work succeeds.</summary>
+    public (DateTimeOffset Since, string Failure)? Current
+    {
+        get
+        {
+            lock (_lock)
+                return _since is { } since ? (since, _failure!) : null;
+        }
+    }
+
     public async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         var result = await _pipeline.ExecuteAsync(work, cancellationToken);
@@ -68,14 +79,24 @@ public sealed partial class OutageRetry
 
     private void Began(Exception exception)
     {
+        var failure = Describe(exception);
         lock (_lock)
         {
             _retries++;
+            _failure = failure;
             if (_since is not null)
                 return;
             _since = _clock.GetUtcNow();
         }
-        LogOutageBegan(exception, exception.GetBaseException().GetType().Name);
+        LogOutageBegan(exception, failure);
+    }
+
+    private static string Describe(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is Npgsql.PostgresException postgres)
+                return $"PostgresException {postgres.SqlState}";
+        return exception.GetBaseException().GetType().Name;
     }
 
     private void Ended()
@@ -86,7 +107,7 @@ public sealed partial class OutageRetry
         {
             if (_since is null)
                 return;
-            (since, retries, _since, _retries) = (_since.Value, _retries, null, 0);
+            (since, retries, _since, _failure, _retries) = (_since.Value, _retries, null, null, 0);
         }
         LogOutageEnded((_clock.GetUtcNow() - since).TotalSeconds, retries);
     }
