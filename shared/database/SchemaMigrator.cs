@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -10,14 +9,15 @@ public static class SchemaMigrator
 {
     public static async Task MigrateAsync(string adminConnectionString, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
-        var options = new DbContextOptionsBuilder<SchemaDbContext>()
-            .UseNpgsql(adminConnectionString)
-            // The context maps no entities on purpose, so there is no model snapshot to compare against.
-            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
-        if (loggerFactory is not null)
-            options.UseLoggerFactory(loggerFactory);
+        // The context maps no entities; Migrations/SchemaDbContextModelSnapshot.cs holds that empty model, so EF's
+        // pending-model-changes check stays on and a model change without its migration stops here.
+        var options = SchemaDbContext.CreateOptions(adminConnectionString, builder =>
+        {
+            if (loggerFactory is not null)
+                builder.UseLoggerFactory(loggerFactory);
+        });
 
-        await using var context = new SchemaDbContext(options.Options);
+        await using var context = new SchemaDbContext(options);
         await context.Database.MigrateAsync(cancellationToken);
     }
 
