@@ -10,7 +10,7 @@ using Xunit;
 namespace Telemetry.AttemptsApi.Tests;
 
 /// <summary>The same API twice more: once over an unreachable PostgreSQL (503), once with a one-submit rate limit (429).</summary>
-public sealed class OpenApiFixture : AttemptsApiFixture
+public sealed class OpenApiFixture : AttemptsApiFixture, IAsyncLifetime
 {
     private readonly Lazy<WebApplicationFactory<Program>> _outage;
     private readonly Lazy<WebApplicationFactory<Program>> _tight;
@@ -27,6 +27,16 @@ public sealed class OpenApiFixture : AttemptsApiFixture
 
     public WebApplicationFactory<Program> Outage => _outage.Value;
     public WebApplicationFactory<Program> Tight => _tight.Value;
+
+    Task IAsyncLifetime.InitializeAsync() => InitializeAsync();
+
+    // A factory derived from a derived one is not disposed with its parent: its relay would outlive the database.
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        foreach (var factory in new[] { _outage, _tight }.Where(f => f.IsValueCreated))
+            await factory.Value.DisposeAsync();
+        await DisposeAsync();
+    }
 }
 
 /// <summary>/openapi/v1.json describes every endpoint, and each answer it documents is one the API really gives.</summary>
