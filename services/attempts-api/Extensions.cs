@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Telemetry.AttemptsApi.Auth;
 using Telemetry.AttemptsApi.Data;
+using Telemetry.AttemptsApi.Http;
 using Telemetry.AttemptsApi.Outbox;
 using Telemetry.AttemptsApi.Submissions;
 using Telemetry.ServiceDefaults;
@@ -18,7 +19,7 @@ public static class Extensions
     /// <summary>
     /// Everything the attempts API needs. Configuration comes from the environment only (no appsettings files):
     /// ConnectionStrings__Telemetry, ConnectionStrings__RabbitMq, Jwt__*, AdminAuth__Key, and the optional Relay__*,
-    /// OutboxRetention__*, Levels__*, RateLimits__*, RequestLimits__* settings, all validated at startup.
+    /// OutboxRetention__*, Levels__*, RateLimits__*, RequestLimits__*, OpenApi__Scalar settings, all validated at startup.
     /// </summary>
     public static WebApplicationBuilder AddAttemptsApi(this WebApplicationBuilder builder)
     {
@@ -53,6 +54,8 @@ public static class Extensions
         // The endpoints enforce their own smaller limits (413); this is the server-wide backstop.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimits>>((kestrel, limits) =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(limits.Value.SubmitBodyBytes, limits.Value.AdminBodyBytes));
+
+        services.AddAttemptsOpenApi();
 
         services.AddSingleton<AttemptsMetrics>();
         services.AddSingleton<SubmissionStore>();

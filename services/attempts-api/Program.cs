@@ -1,4 +1,5 @@
 using Telemetry.AttemptsApi.Catalogue;
+using Telemetry.AttemptsApi.Http;
 using Telemetry.AttemptsApi.Submissions;
 using Telemetry.ServiceDefaults;
 
@@ -20,6 +21,7 @@ public partial class Program
         app.UseRateLimiter();
         app.MapSubmitEndpoint();
         app.MapAdminApi();
+        app.MapAttemptsOpenApi();
         await app.RunAsync();
     }
 }

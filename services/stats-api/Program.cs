@@ -1,4 +1,5 @@
 using Telemetry.ServiceDefaults;
+using Telemetry.StatsApi.Http;
 using Telemetry.StatsApi.Stats;
 
 namespace Telemetry.StatsApi;
@@ -18,7 +19,7 @@ public partial class Program
         app.MapDefaultEndpoints();
         app.UseStatsApi();
         app.MapStatsApi();
-        app.MapOpenApi();
+        app.MapStatsOpenApi();
         return app;
     }
 }

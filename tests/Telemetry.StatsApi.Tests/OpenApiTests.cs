@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Xunit;
 using static Telemetry.StatsApi.Tests.HttpAssert;
 
@@ -95,6 +97,19 @@ public sealed class OpenApiTests(StatsApiFixture fixture) : IClassFixture<StatsA
         Assert.Equal(isArray ? JsonValueKind.Array : JsonValueKind.Object, body.ValueKind);
         var sample = isArray ? body[0] : body;
         Assert.Equal(item.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(), PropertyNames(sample).Order());
+    }
+
+    [Fact]
+    public async Task The_reference_page_is_off_unless_switched_on()
+    {
+        using var off = fixture.Client(key: null);
+        Assert.Equal(HttpStatusCode.NotFound, (await off.GetAsync("/scalar")).StatusCode);
+
+        await using var on = fixture.Host.WithWebHostBuilder(b => b.UseSetting("OpenApi:Scalar", "true"));
+        using var client = on.CreateClient();
+        using var page = await client.GetAsync("/scalar");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
     }
 
     private async Task<JsonElement> DocumentAsync() =>

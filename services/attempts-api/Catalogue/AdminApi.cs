@@ -13,12 +13,34 @@ public static class AdminApi
 {
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/admin").RequireAuthorization(AuthPolicies.Admin);
-        group.MapGet("/tracks", ListTracksAsync);
-        group.MapGet("/tracks/{trackId}", GetTrackAsync);
-        group.MapPut("/tracks/{trackId}", PutTrackAsync);
-        group.MapGet("/cycles", ListCyclesAsync);
-        group.MapPut("/cycles/{cycleNumber}", PutCycleAsync);
+        var group = app.MapGroup("/api/admin")
+            .RequireAuthorization(AuthPolicies.Admin)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithTags("Admin");
+        group.MapGet("/tracks", ListTracksAsync)
+            .WithName("ListTracks")
+            .WithSummary("Every track, without its questions");
+        group.MapGet("/tracks/{trackId}", GetTrackAsync)
+            .WithName("GetTrack")
+            .WithSummary("One track with its questions")
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/tracks/{trackId}", PutTrackAsync)
+            .WithName("PutTrack")
+            .WithSummary("Create (201) or replace (200) a track and its whole question list")
+            .WithDescription("A question id belongs to one track: one already used by another track is a 409 naming it.")
+            .Accepts<TrackRequest>("application/json")
+            .WithBodyProblems();
+        group.MapGet("/cycles", ListCyclesAsync)
+            .WithName("ListCycles")
+            .WithSummary("The cycle calendar");
+        group.MapPut("/cycles/{cycleNumber}", PutCycleAsync)
+            .WithName("PutCycle")
+            .WithSummary("Create (201) or move (200) a cycle")
+            .WithDescription("Cycles are [startsAt, endsAt) and never overlap: an overlap is a 409 naming the cycle in the way.")
+            .Accepts<CycleRequest>("application/json")
+            .WithBodyProblems();
         return group;
     }
 
@@ -121,6 +143,12 @@ public static class AdminApi
             return Problems.Fields(StatusCodes.Status409Conflict, "Cycles overlap", errors);
         }
     }
+
+    private static RouteHandlerBuilder WithBodyProblems(this RouteHandlerBuilder endpoint) => endpoint
+        .ProducesValidationProblem()
+        .ProducesValidationProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
     private static ProblemHttpResult QuestionConflict(ValidationErrors errors) =>
         Problems.Fields(StatusCodes.Status409Conflict, "Question ids already in use", errors);

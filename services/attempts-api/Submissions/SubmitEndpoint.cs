@@ -14,8 +14,22 @@ public static class SubmitEndpoint
     {
         var group = app.MapGroup("/api/train-attempts")
             .RequireAuthorization(AuthPolicies.Learner)
-            .RequireRateLimiting(WalletRateLimitPolicy.Name);
-        group.MapPost("/submit", SubmitAsync);
+            .RequireRateLimiting(WalletRateLimitPolicy.Name)
+            .WithTags("Submissions");
+        group.MapPost("/submit", SubmitAsync)
+            .WithName("SubmitAttempt")
+            .WithSummary("Grade and store an attempt")
+            .WithDescription("The attemptId is the idempotency key: the same body again answers the stored result (202) and " +
+                "writes nothing; another body under the same attemptId is a 409. The wallet comes from the bearer token.")
+            .Accepts<SubmitRequest>("application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
