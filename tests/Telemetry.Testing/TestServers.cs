@@ -1,26 +1,36 @@
 namespace Telemetry.Testing;
 
 /// <summary>
-/// The one seam through which tests get their servers: connection settings from the environment. tests/run.sh starts
-/// disposable PostgreSQL and RabbitMQ processes and exports these; a container-based runner could export the same.
+/// The one seam through which tests get their servers. tests/run.sh starts disposable PostgreSQL and RabbitMQ
+/// processes and exports the TELEMETRY_TEST_* variables; where none is set and a Docker engine answers, Testcontainers
+/// starts the same servers instead (<see cref="TestServerSelection"/>).
 /// </summary>
 public static class TestServers
 {
-    public static string PostgresAdmin => Require("TELEMETRY_TEST_POSTGRES");
-    public static string RabbitMq => Require("TELEMETRY_TEST_RABBITMQ");
-    public static string RabbitMqManagement => Require("TELEMETRY_TEST_RABBITMQ_MANAGEMENT");
+    private static readonly Lazy<(string PostgresAdmin, string RabbitMq, string RabbitMqManagement)> Servers = new(() =>
+        TestServerSelection.Choose(Environment.GetEnvironmentVariable, ContainerServers.DockerAnswers) == TestServerSource.Environment
+            ? (Require("TELEMETRY_TEST_POSTGRES"), Require("TELEMETRY_TEST_RABBITMQ"), Require("TELEMETRY_TEST_RABBITMQ_MANAGEMENT"))
+            : ContainerServers.Start());
+
+    public static string PostgresAdmin => Servers.Value.PostgresAdmin;
+    public static string RabbitMq => Servers.Value.RabbitMq;
+    public static string RabbitMqManagement => Servers.Value.RabbitMqManagement;
 
     /// <summary>A script taking "stop", "kill" or "start" for the test broker; outage tests use it through <see cref="BrokerOutage"/>.</summary>
-    public static string RabbitMqControl => Require("TELEMETRY_TEST_RABBITMQ_CONTROL");
+    public static string RabbitMqControl => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CONTROL");
 
     /// <summary>A second PostgreSQL server that only database outage tests use (through <see cref="DatabaseOutage"/>).</summary>
-    public static string OutagePostgresAdmin => Require("TELEMETRY_TEST_OUTAGE_POSTGRES");
+    public static string OutagePostgresAdmin => RequireForOutages("TELEMETRY_TEST_OUTAGE_POSTGRES");
 
     /// <summary>A script taking "stop", "kill" or "start" for <see cref="OutagePostgresAdmin"/>'s server.</summary>
-    public static string OutagePostgresControl => Require("TELEMETRY_TEST_OUTAGE_POSTGRES_CONTROL");
+    public static string OutagePostgresControl => RequireForOutages("TELEMETRY_TEST_OUTAGE_POSTGRES_CONTROL");
 
     private static string Require(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException(TestServerSelection.NoServers);
+
+    /// <summary>The outage tests stop and kill their servers through scripts only tests/with-servers.sh writes.</summary>
+    private static string RequireForOutages(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException($"{name} is not set: run the tests with tests/run.sh, which starts the servers.");
+            : throw new InvalidOperationException($"{name} is not set: the outage tests stop and kill their servers, which only tests/run.sh (tests/with-servers.sh) provides.");
 }
