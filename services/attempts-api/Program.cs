@@ -21,7 +21,7 @@ public partial class Program
         app.UseRateLimiter();
         app.MapSubmitEndpoint();
         app.MapAdminApi();
-        app.MapAttemptsOpenApi();
+        app.MapApiDocuments();
         await app.RunAsync();
     }
 }

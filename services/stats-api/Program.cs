@@ -19,7 +19,7 @@ public partial class Program
         app.MapDefaultEndpoints();
         app.UseStatsApi();
         app.MapStatsApi();
-        app.MapStatsOpenApi();
+        app.MapApiDocuments();
         return app;
     }
 }

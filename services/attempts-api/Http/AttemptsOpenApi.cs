@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
-using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
-using Scalar.AspNetCore;
 using Telemetry.AttemptsApi.Auth;
 using Telemetry.AttemptsApi.Catalogue;
 using Telemetry.AttemptsApi.Submissions;
@@ -36,8 +34,7 @@ public static class AttemptsOpenApi
 
     public static IServiceCollection AddAttemptsOpenApi(this IServiceCollection services)
     {
-        services.AddValidatedOptions<OpenApi>();
-        return services.AddOpenApi(options =>
+        return services.AddApiDocuments(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
             {
@@ -131,21 +128,4 @@ public static class AttemptsOpenApi
                 field.Format = "uuid";
         }
     }
-
-    /// <summary>/openapi/v1.json for anyone (it is the public contract); the Scalar page at /scalar only when switched on.</summary>
-    public static WebApplication MapAttemptsOpenApi(this WebApplication app)
-    {
-        app.MapOpenApi();
-        if (app.Services.GetRequiredService<IOptions<OpenApi>>().Value.ScalarEnabled(app.Environment))
-            app.MapScalarApiReference();
-        return app;
-    }
-}
-
-/// <summary>The API reference page (env OpenApi__Scalar=true|false); unset, it is served in Development only.</summary>
-public sealed class OpenApi
-{
-    public bool? Scalar { get; set; }
-
-    public bool ScalarEnabled(IHostEnvironment environment) => Scalar ?? environment.IsDevelopment();
 }

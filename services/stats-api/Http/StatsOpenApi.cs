@@ -1,8 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.OpenApi;
-using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
-using Scalar.AspNetCore;
 using Telemetry.ServiceDefaults;
 using Telemetry.StatsApi.Auth;
 using StatsEndpoints = Telemetry.StatsApi.Stats.StatsApi;
@@ -39,8 +37,7 @@ public static class StatsOpenApi
 
     public static IServiceCollection AddStatsOpenApi(this IServiceCollection services)
     {
-        services.AddValidatedOptions<OpenApi>();
-        return services.AddOpenApi(options =>
+        return services.AddApiDocuments(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
             {
@@ -65,15 +62,6 @@ public static class StatsOpenApi
                 return Task.CompletedTask;
             });
         });
-    }
-
-    /// <summary>/openapi/v1.json for anyone (it is the public contract); the Scalar page at /scalar only when switched on.</summary>
-    public static WebApplication MapStatsOpenApi(this WebApplication app)
-    {
-        app.MapOpenApi();
-        if (app.Services.GetRequiredService<IOptions<OpenApi>>().Value.ScalarEnabled(app.Environment))
-            app.MapScalarApiReference();
-        return app;
     }
 
     private static void DescribeStatsOperation(OpenApiOperation operation, OpenApiOperationTransformerContext context)
@@ -120,12 +108,4 @@ public static class StatsOpenApi
         Maximum = maximum.ToString(CultureInfo.InvariantCulture),
         Default = fallback,
     };
-}
-
-/// <summary>The API reference page (env OpenApi__Scalar=true|false); unset, it is served in Development only.</summary>
-public sealed class OpenApi
-{
-    public bool? Scalar { get; set; }
-
-    public bool ScalarEnabled(IHostEnvironment environment) => Scalar ?? environment.IsDevelopment();
 }
