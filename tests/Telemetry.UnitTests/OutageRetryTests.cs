@@ -38,7 +38,7 @@ public sealed class OutageRetryTests
 
         Assert.Equal(42, await work);
         Assert.Equal(201, attempts);
-        Assert.Null(_retry.OutageSince);
+        Assert.Null(_retry.Current);
         Assert.Equal([LogLevel.Warning, LogLevel.Information], _log.Levels);
     }
 
@@ -62,7 +62,7 @@ public sealed class OutageRetryTests
         using var stopping = new CancellationTokenSource();
         var work = _retry.ExecuteAsync<int>(_ => throw new TimeoutException(), stopping.Token).AsTask();
         await Task.Delay(10);
-        Assert.NotNull(_retry.OutageSince);
+        Assert.NotNull(_retry.Current);
 
         await stopping.CancelAsync();
 

@@ -44,16 +44,6 @@ public sealed partial class OutageRetry
             .Build();
     }
 
-    /// <summary>When the current outage began, or null while work succeeds.</summary>
-    public DateTimeOffset? OutageSince
-    {
-        get
-        {
-            lock (_lock)
-                return _since;
-        }
-    }
-
     /// <summary>The current outage's start and latest failure (type and SQLSTATE, if any), or null while work succeeds.</summary>
     public (DateTimeOffset Since, string Failure)? Current
     {
