@@ -12,10 +12,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib/local.sh
 source "$HERE/lib/local.sh"
 
-[[ -f "$CREDENTIALS_FILE" ]] || die "$(rel "$CREDENTIALS_FILE") is missing: run deploy/local/up.sh first"
-[[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing: run deploy/local/up.sh first (it builds the setup tool)"
-load_credentials
+require_local_setup_tool
 export ConnectionStrings__Admin
 ConnectionStrings__Admin="$(npgsql "$PG_SUPERUSER" "$PG_SUPERUSER_PASSWORD")"
-cd "$(dirname "$SETUP_DLL")"
-exec dotnet "$SETUP_DLL" dashboard-key "$@"
+exec_setup_tool dashboard-key "$@"

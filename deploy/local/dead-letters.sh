@@ -11,9 +11,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/lib/local.sh
 source "$HERE/lib/local.sh"
 
-[[ -f "$CREDENTIALS_FILE" ]] || die "$(rel "$CREDENTIALS_FILE") is missing: run deploy/local/up.sh first"
-[[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing: run deploy/local/up.sh first (it builds the setup tool)"
-load_credentials
+require_local_setup_tool
 export ConnectionStrings__RabbitMq="$RABBITMQ_URL"
-cd "$(dirname "$SETUP_DLL")"
-exec dotnet "$SETUP_DLL" dead-letters "$@"
+exec_setup_tool dead-letters "$@"

@@ -195,8 +195,7 @@ setup_tool() {
     exec 9>&-
     export ConnectionStrings__Admin
     ConnectionStrings__Admin="$(npgsql "$PG_SUPERUSER" "$PG_SUPERUSER_PASSWORD")"
-    cd "$(dirname "$SETUP_DLL")"
-    exec dotnet "$SETUP_DLL" "$@"
+    exec_setup_tool "$@"
   )
 }
 

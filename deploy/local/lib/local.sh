@@ -162,5 +162,19 @@ load_credentials() {
   source "$CREDENTIALS_FILE"
 }
 
+# For the operator scripts that run the setup tool against the local stack: up.sh must have run (credentials written,
+# the tool built). Loads the credentials.
+require_local_setup_tool() {
+  [[ -f "$CREDENTIALS_FILE" ]] || die "$(rel "$CREDENTIALS_FILE") is missing: run deploy/local/up.sh first"
+  [[ -f "$SETUP_DLL" ]] || die "$(rel "$SETUP_DLL") is missing: run deploy/local/up.sh first (it builds the setup tool)"
+  load_credentials
+}
+
+# Replaces this process with the setup tool, run from its own folder.
+exec_setup_tool() {
+  cd "$(dirname "$SETUP_DLL")" || exit
+  exec dotnet "$SETUP_DLL" "$@"
+}
+
 # An Npgsql connection string to the local telemetry database for ROLE with PASSWORD.
 npgsql() { printf 'Host=127.0.0.1;Port=%s;Database=telemetry;Username=%s;Password=%s' "$PG_PORT" "$1" "$2"; }
