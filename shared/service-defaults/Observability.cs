@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -21,33 +18,12 @@ public static class Observability
         ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime", "MassTransit", "Npgsql"];
 
     /// <summary>
-    /// JSON logs on stdout carrying trace and span ids, and OpenTelemetry traces, metrics and logs exported over OTLP
-    /// when OTEL_EXPORTER_OTLP_ENDPOINT is set (Seq and any collector ingest OTLP). The OpenTelemetry Hosting package
-    /// does not restore here, so the providers are built with the core SDK and disposed with the container.
+    /// OpenTelemetry traces and metrics, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     /// </summary>
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder, string serviceName)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]).Instance);
-
-        builder.Logging.ClearProviders();
-        // Framework chatter stays at Warning unless Logging__LogLevel__… says otherwise.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
-        builder.Logging.AddJsonConsole(o =>
-        {
-            o.IncludeScopes = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        if (otlp)
-            builder.Logging.AddOpenTelemetry(o =>
-            {
-                o.SetResourceBuilder(resource);
-                o.IncludeFormattedMessage = true;
-                o.AddOtlpExporter();
-            });
 
         // The specification's switch: no traces or metrics at all (logs stay).
         if (string.Equals(builder.Configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase))

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Telemetry.ServiceDefaults.Failures;
+using Telemetry.ServiceDefaults.Logging;
 
 namespace Telemetry.ServiceDefaults;
 
@@ -16,7 +17,9 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
-        builder.Services.AddSingleton(ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]));
+        var identity = ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]);
+        builder.Services.AddSingleton(identity);
+        builder.AddStructuredLogging(identity);
         builder.AddObservability(serviceName);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<OutageExceptionHandler>();
@@ -36,6 +39,7 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Live), ResponseWriter = WriteJsonAsync });

@@ -41,8 +41,9 @@ child="" sleeper="" stopping=0 restarts=0 last_exit="" last_exit_at=""
 
 log() {
   local level="$1" message="$2"
-  # Messages are ours (no quotes or backslashes), so plain printf makes valid JSON.
-  printf '{"Timestamp":"%s","EventId":0,"LogLevel":"%s","Category":"supervise","Message":"%s","State":{"Service":"%s","SupervisorPid":%d,"Restarts":%d}}\n' \
+  # The services' own line format (compact JSON, CLEF). Messages are ours (no quotes or backslashes), so plain printf
+  # makes valid JSON.
+  printf '{"@t":"%s","@l":"%s","@m":"%s","SourceContext":"supervise","service":"%s","SupervisorPid":%d,"Restarts":%d}\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$level" "$NAME: $message" "$NAME" "$$" "$restarts"
 }
 
