@@ -63,6 +63,7 @@ public static class Extensions
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<OutboxSignal>();
         services.AddHostedService<OutboxRelay>();
+        services.AddHostedService<OutboxBacklogSampler>();
         services.AddSingleton<OutboxCleanup>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxCleanup>());
         return builder;

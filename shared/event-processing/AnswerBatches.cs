@@ -14,7 +14,7 @@ public sealed record Refusal(ConsumeContext<AnswerSubmitted> Message, string Rea
 /// window refuse, then dead-letter the refusals with their reasons (the rest of the batch is never held back) and
 /// record the flush in the coalesced audit.
 /// </summary>
-public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit audit, OutageRetry outage, ILogger<AnswerBatches> logger)
+public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit audit, OutageRetry outage, ConsumerMetrics metrics, ILogger<AnswerBatches> logger)
 {
     public async Task<(List<ConsumeContext<AnswerSubmitted>> Accepted, List<Refusal> Refused)> TriageAsync(
         ConsumeContext<Batch<AnswerSubmitted>> batch, CancellationToken cancellationToken)
@@ -35,7 +35,7 @@ public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit aud
 
     /// <param name="written">Events the write took (new or already there).</param>
     /// <param name="stored">Of those, the ones not there before; the rest count as duplicates.</param>
-    /// <param name="window">The events whose createdAt range the audit row reports.</param>
+    /// <param name="window">The events whose createdAt range the audit row reports (and whose lag is measured).</param>
     public async Task CompleteAsync(
         ConsumeContext<Batch<AnswerSubmitted>> batch, IReadOnlyCollection<Refusal> refused, int written, int stored, IReadOnlyCollection<AnswerSubmitted> window)
     {
@@ -44,7 +44,9 @@ public sealed class AnswerBatches(DailyPartitions partitions, CoalescedAudit aud
             logger.LogWarning("Dead-lettering event {EventId}: {Reason}", message.Message.EventId, reason);
             // The batch is committed: a broker hiccup here must not fault it (and dead-letter the good events with it).
             await outage.ExecuteAsync(async _ => await DeadLetters.SendAsync(message, reason), batch.CancellationToken);
+            metrics.DeadLettered();
         }
+        metrics.BatchCommitted(stored, written - stored, refused.Count, window);
 
         audit.Record(new FlushTotals(
             Flushes: 1,

@@ -35,6 +35,7 @@ public static class EventProcessingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CoalescedAudit>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CoalescedAudit>());
+        builder.Services.AddSingleton<ConsumerMetrics>();
         builder.Services.AddSingleton<AnswerBatches>();
 
         builder.Services.AddSingleton(sp => new PartitionRetention(

@@ -149,7 +149,8 @@ public sealed class PartitionRetention(
 }
 
 /// <summary>Runs retention at startup and then every <see cref="RetentionOptions.Interval"/>.</summary>
-public sealed class RetentionSchedule(PartitionRetention retention, RetentionOptions options, TimeProvider clock, ILogger<RetentionSchedule> logger)
+public sealed class RetentionSchedule(
+    PartitionRetention retention, RetentionOptions options, ConsumerMetrics metrics, TimeProvider clock, ILogger<RetentionSchedule> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -158,7 +159,9 @@ public sealed class RetentionSchedule(PartitionRetention retention, RetentionOpt
         {
             try
             {
-                await retention.RunAsync(stoppingToken);
+                var report = await retention.RunAsync(stoppingToken);
+                if (!report.SkippedBecauseLocked)
+                    metrics.RetentionRan(report.Table, report.Dropped.Count);
             }
             catch (Exception ex) when (FailureKind.IsOutage(ex))
             {

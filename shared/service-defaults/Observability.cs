@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry;
+using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -10,65 +12,74 @@ namespace Telemetry.ServiceDefaults;
 
 public static class Observability
 {
-    /// <summary>Activity sources and meters of our own code; every service names its own under this prefix.</summary>
+    /// <summary>Activity sources and meters of our own code: every service names its own SourcePrefix + its service name.</summary>
     public const string SourcePrefix = "Telemetry.";
 
-    private static readonly string[] FrameworkSources = ["Microsoft.AspNetCore", "System.Net.Http", "MassTransit", "Npgsql"];
-    private static readonly string[] FrameworkMeters =
-        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime", "MassTransit", "Npgsql"];
+    /// <summary>MassTransit's activity source and meter (DiagnosticHeaders.DefaultListenerName, InstrumentationOptions.MeterName).</summary>
+    private const string MassTransit = "MassTransit";
 
     /// <summary>
-    /// OpenTelemetry traces and metrics, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// OpenTelemetry traces and metrics: ASP.NET Core, HttpClient, runtime, Npgsql, MassTransit and our own sources and
+    /// meters. Exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; metrics are also scraped from /metrics.
     /// </summary>
-    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder, string serviceName)
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder, ServiceIdentity identity)
     {
-        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var resource = ResourceBuilder.CreateDefault().AddService(serviceName, serviceInstanceId: ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]).Instance);
-
+        builder.Services.AddValidatedOptions<MetricsOptions>();
         // The specification's switch: no traces or metrics at all (logs stay).
-        if (string.Equals(builder.Configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase))
+        if (IsSdkDisabled(builder.Configuration))
             return builder;
 
-        var tracing = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddSource(FrameworkSources)
-            .AddSource(SourcePrefix + "*");
-        var metrics = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(FrameworkMeters)
-            .AddMeter(SourcePrefix + "*");
-        if (otlp)
-        {
-            tracing.AddOtlpExporter();
-            // Seq ingests OTLP logs and traces but not metrics: OTEL_METRICS_EXPORTER=none turns metrics export off.
-            if (!string.Equals(builder.Configuration["OTEL_METRICS_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
-                metrics.AddOtlpExporter();
-        }
-        else
-        {
-            // Nobody would read recorded spans: drop them. Dropped activities still exist and propagate their context,
-            // so logs keep real trace ids and traceparent still crosses HTTP and the broker.
-            tracing.SetSampler(new AlwaysOffSampler());
-        }
-
-        // Factories (not instances) so the container disposes and flushes them; the activator builds them at start.
-        builder.Services.AddSingleton(_ => tracing.Build());
-        builder.Services.AddSingleton(_ => metrics.Build());
-        builder.Services.AddHostedService<TelemetryProvidersActivator>();
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var prometheus = builder.Configuration.GetSection(nameof(MetricsOptions)).Get<MetricsOptions>()?.Prometheus ?? true;
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(identity.Name, serviceInstanceId: identity.Instance))
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql()
+                    .AddSource(MassTransit)
+                    .AddSource(SourcePrefix + "*");
+                if (otlp)
+                    tracing.AddOtlpExporter();
+                else
+                    // Nobody would read recorded spans: drop them. Dropped activities still exist and propagate their
+                    // context, so logs keep real trace ids and traceparent still crosses HTTP and the broker.
+                    tracing.SetSampler(new AlwaysOffSampler());
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddMeter(MassTransit)
+                    // This service's meter only: where several services share a process (tests), each /metrics stays its own.
+                    .AddMeter(SourcePrefix + identity.Name);
+                if (prometheus)
+                    metrics.AddPrometheusExporter();
+                // Seq ingests OTLP traces but not metrics: OTEL_METRICS_EXPORTER=none turns metrics export off.
+                if (otlp && !string.Equals(builder.Configuration["OTEL_METRICS_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
+                    metrics.AddOtlpExporter();
+            });
         return builder;
     }
 
-    private sealed class TelemetryProvidersActivator(TracerProvider tracer, MeterProvider meter) : Microsoft.Extensions.Hosting.IHostedService
+    /// <summary>GET /metrics in Prometheus' text format, unless MetricsOptions__Prometheus=false or the SDK is off.</summary>
+    public static WebApplication MapMetrics(this WebApplication app)
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken)
-        {
-            tracer.ForceFlush(2000);
-            meter.ForceFlush(2000);
-            return Task.CompletedTask;
-        }
+        if (!IsSdkDisabled(app.Configuration) && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value.Prometheus)
+            app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath);
+        return app;
     }
 
+    public static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsOptions.ScrapePath);
+
     public static ActivitySource CreateSource(string serviceName) => new(SourcePrefix + serviceName);
+
+    private static bool IsSdkDisabled(IConfiguration configuration) =>
+        string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
 }

@@ -20,7 +20,7 @@ public static class ServiceDefaultsExtensions
         var identity = ServiceIdentity.Create(serviceName, builder.Configuration["SERVICE_INSTANCE"]);
         builder.Services.AddSingleton(identity);
         builder.AddStructuredLogging(identity);
-        builder.AddObservability(serviceName);
+        builder.AddObservability(identity);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<OutageExceptionHandler>();
         builder.Services.AddValidatedOptions<OutageRetryOptions>();
@@ -44,6 +44,7 @@ public static class ServiceDefaultsExtensions
         app.UseStatusCodePages();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Live), ResponseWriter = WriteJsonAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready), ResponseWriter = WriteJsonAsync });
+        app.MapMetrics();
         return app;
     }
 

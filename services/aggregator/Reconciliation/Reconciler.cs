@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Npgsql;
 using Telemetry.EventProcessing;
+using Telemetry.ServiceDefaults;
 
 namespace Telemetry.Aggregator.Reconciliation;
 
@@ -21,7 +22,7 @@ public sealed record ReconciliationReport(DateOnly? FirstDay, DateOnly? LastDay,
 public sealed class Reconciler(NpgsqlDataSource dataSource, AuditTrail audit, ReconciliationOptions options, TimeProvider clock, ILogger<Reconciler> logger)
 {
     public const string AuditAction = "reconciliation_completed";
-    private static readonly Meter Meter = new("Telemetry.Aggregator");
+    private static readonly Meter Meter = new(Observability.SourcePrefix + "aggregator");
     private static readonly Counter<long> DifferencesFound = Meter.CreateCounter<long>("telemetry.reconciliation.differences", description: "Daily buckets that differed from the raw events");
 
     private sealed record Scope(string Name, string DailyTable, string TotalsTable, string Key, string KeyType, string Attempts, string Answers, string Duration, string Filter)

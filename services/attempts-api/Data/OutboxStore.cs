@@ -4,6 +4,8 @@ namespace Telemetry.AttemptsApi.Data;
 
 public sealed record OutboxRow(long Id, Guid MessageId, string Payload, string? TraceParent);
 
+public sealed record OutboxBacklog(long Unsent, DateTimeOffset? OldestUnsent);
+
 /// <summary>The outbox table's relay and cleanup queries.</summary>
 public sealed class OutboxStore(NpgsqlDataSource dataSource)
 {
@@ -22,6 +24,9 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             SELECT id FROM outbox_messages WHERE sent_at < $1 ORDER BY sent_at LIMIT $2)
         """;
 
+    // The partial index on unsent rows keeps this cheap however many sent rows wait for cleanup.
+    private const string Backlog = "SELECT count(*), min(created_at) FROM outbox_messages WHERE sent_at IS NULL";
+
     // Losing this transaction's commit in a PostgreSQL crash only leaves published rows unsent: they are published
     // again with the same MessageId and the consumers deduplicate. So it need not wait for the WAL flush.
     private const string RelaxedCommit = "SET LOCAL synchronous_commit = off";
@@ -39,6 +44,14 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
                 rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
             return new OutboxBatch(connection, transaction, rows);
         }, cancellationToken);
+
+    public async Task<OutboxBacklog> BacklogAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Backlog);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new OutboxBacklog(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
+    }
 
     /// <summary>Deletes sent rows older than the cutoff, a chunk per statement; returns how many went.</summary>
     public async Task<long> DeleteSentBeforeAsync(DateTimeOffset cutoff, int chunk, CancellationToken cancellationToken)

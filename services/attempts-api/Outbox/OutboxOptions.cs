@@ -31,6 +31,10 @@ public sealed class Relay
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the unsent backlog is counted for /metrics (telemetry_outbox_backlog).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BacklogSampleInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>How long sent outbox rows are kept, and how often they are deleted (env OutboxRetention__SentRowsFor, OutboxRetention__Interval).</summary>

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog;
@@ -49,7 +48,7 @@ public static class StructuredLogging
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<Serilog.ILogger>();
-        app.UseWhen(context => !IsProbe(context.Request.Path), branch => branch.UseSerilogRequestLogging(o =>
+        app.UseWhen(context => !Observability.IsProbe(context.Request.Path), branch => branch.UseSerilogRequestLogging(o =>
         {
             o.Logger = logger;
             o.GetLevel = (context, _, exception) => (exception, context.Response.StatusCode) switch
@@ -62,9 +61,6 @@ public static class StructuredLogging
         }));
         return app;
     }
-
-    private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
     private static IEnumerable<(string Category, LogEventLevel Level)> LevelsFromLoggingSection(IConfiguration configuration)
     {

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Telemetry.Testing;
+using Xunit;
+
+namespace Telemetry.IntegrationTests;
+
+/// <summary>/metrics, scraped as Prometheus would, after traffic through the whole pipeline.</summary>
+public sealed class MetricsTests(PipelineFixture pipeline) : IClassFixture<PipelineFixture>
+{
+    [Fact]
+    public async Task Every_service_serves_the_pipelines_own_metrics_and_the_frameworks_on_metrics()
+    {
+        var track = Guid.NewGuid();
+        var question = Guid.NewGuid();
+        var put = await pipeline.AdminClient().PutAsJsonAsync($"/api/admin/tracks/{track}",
+            new { title = "Metered", passThresholdPct = 50, questions = new[] { new { questionId = question, correctAnswer = "a" } } });
+        Assert.True(put.IsSuccessStatusCode);
+        var submit = await pipeline.LearnerClient("0xmetrics").PostAsJsonAsync("/api/train-attempts/submit",
+            new { attemptId = Guid.NewGuid(), trackId = track, durationSec = 30, answers = new[] { new { questionId = question, selectedAnswer = "a" } } });
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        var published = SampleEvents.Attempt(track, [(Guid.NewGuid(), true), (Guid.NewGuid(), false)]);
+        var corrupt = SampleEvents.Attempt(track, [(Guid.NewGuid(), true)])[0] with { ScoreBasisPoints = 20_000 };
+        await pipeline.Publisher.PublishAllAsync(published);
+        await Eventually.Until(
+            () => pipeline.Database.ScalarAsync<long>("SELECT count(*) FROM answer_events WHERE track_id = $1", track),
+            count => count == 3, TimeSpan.FromSeconds(30), "the three good events in answer_events");
+        await pipeline.WaitUntilDrainedAsync();
+        await pipeline.Publisher.PublishAllAsync([published[0], corrupt]);
+        foreach (var errorQueue in new[] { "event-ingestor_error", "aggregator_error" })
+            await pipeline.Broker.TakeDeadLettersAsync(errorQueue, count: 1);
+
+        var attempts = await Eventually.Until(() => ScrapeAsync(pipeline.Attempts), m => m.Sum("telemetry_outbox_published_total") >= 1,
+            TimeSpan.FromSeconds(30), "the relay's publish on the attempts API's /metrics");
+        Assert.True(attempts.Sum("telemetry_attempts_accepted_total", "decision") >= 1);
+        Assert.True(attempts.Has("telemetry_outbox_backlog"), "outbox backlog gauge");
+        Assert.True(attempts.Has("http_server_request_duration_seconds_bucket"), "ASP.NET Core instrumentation");
+        Assert.True(attempts.Has("dotnet_process_cpu_time_seconds_total"), "runtime instrumentation");
+        Assert.True(attempts.Has("db_client_operation_duration_seconds_bucket"), "Npgsql instrumentation");
+
+        foreach (var scrape in new Func<Task<Scrape>>[] { () => ScrapeAsync(pipeline.Ingestor), () => ScrapeAsync(pipeline.Aggregator) })
+        {
+            var metrics = await Eventually.Until(scrape, m => m.Sum("telemetry_consumer_events_total", "outcome=\"new\"") >= 3,
+                TimeSpan.FromSeconds(30), "new events counted on a consumer's /metrics");
+            metrics = await Eventually.Until(scrape, m => m.Sum("telemetry_consumer_events_total", "outcome=\"duplicate\"") >= 1,
+                TimeSpan.FromSeconds(30), "the redelivered event counted as a duplicate");
+            Assert.True(metrics.Sum("telemetry_consumer_events_total", "outcome=\"refused\"") >= 1, "the refusal counted");
+            Assert.True(metrics.Sum("telemetry_dead_letters_total") >= 1, "dead letters");
+            Assert.True(metrics.Sum("telemetry_consumer_lag_seconds_count") >= 3, "queue lag per event");
+            Assert.True(metrics.Has("telemetry_consumer_last_commit_age_seconds"), "age of the last commit");
+            Assert.True(metrics.Has("telemetry_retention_last_run_age_seconds"), "age of the last retention run");
+            Assert.True(metrics.Sum("messaging_masstransit_consume_duration_milliseconds_count") >= 1, "MassTransit's meter");
+            Assert.False(metrics.Has("telemetry_outbox_published_total"), "another service's meter");
+        }
+
+        var stats = await ScrapeAsync(pipeline.Stats);
+        Assert.True(stats.Has("dotnet_gc_collections_total"), "runtime instrumentation");
+    }
+
+    private static async Task<Scrape> ScrapeAsync<TProgram>(ServiceHost<TProgram> service) where TProgram : class
+    {
+        using var client = service.CreateClient();
+        using var response = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return new Scrape(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Prometheus' text format, read just enough to sum a metric's samples.</summary>
+    private sealed record Scrape(string Text)
+    {
+        private IEnumerable<(string Name, string Labels, double Value)> Samples =>
+            Text.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(line =>
+            {
+                // name{labels} value [timestamp], or name value [timestamp]
+                var nameEnd = line.IndexOfAny(['{', ' ']);
+                var labelsEnd = line[nameEnd] == '{' ? line.IndexOf('}', nameEnd) + 1 : nameEnd;
+                var value = line[labelsEnd..].Trim().Split(' ')[0];
+                return (line[..nameEnd], line[nameEnd..labelsEnd], double.TryParse(value, CultureInfo.InvariantCulture, out var number) ? number : double.NaN);
+            });
+
+        public bool Has(string name) => Samples.Any(s => s.Name == name);
+
+        public double Sum(string name, string labelContains = "") =>
+            Samples.Where(s => s.Name == name && s.Labels.Contains(labelContains)).Sum(s => s.Value);
+
+        public override string ToString() => Text;
+    }
+}
