@@ -33,6 +33,9 @@ summarize() {
 log="$(mktemp -t telemetry-test-log.XXXXXX)"
 trap 'rm -f "$log"' EXIT
 export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}" DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
+# The Prometheus config, alert rules (with their unit tests) and the Grafana dashboard, checked with promtool and jq.
+bash deploy/observability/check.sh ||
+  { echo "[tests] ERROR: deploy/observability/check.sh failed (see above); dotnet test was not run" >&2; exit 1; }
 set +e
 bash tests/with-servers.sh dotnet test Telemetry.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Stops exactly what deploy/local/up.sh started, by the pid files in .local/pids: the four services first (TERM to each
-# one's supervising loop, which stops its service and does not restart it; KILL after a grace period), then RabbitMQ
-# and PostgreSQL. Never kills by name. Data, logs and secrets stay in .local/; `rm -rf .local` after this resets
-# everything.
+# Stops exactly what deploy/local/up.sh started, by the pid files in .local/pids: Prometheus if up.sh --with-prometheus
+# started it, the four services (TERM to each one's supervising loop, which stops its service and does not restart it;
+# KILL after a grace period), then RabbitMQ and PostgreSQL. Never kills by name. Data, logs and secrets stay in
+# .local/; `rm -rf .local` after this resets everything.
 #
 # Environment: STOP_GRACE_S (default 45), how long a service may take to drain before it is killed.
 set -euo pipefail
@@ -13,6 +13,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib/local.sh"
 # shellcheck source=deploy/local/lib/servers.sh
 source "$HERE/lib/servers.sh"
+# shellcheck source=deploy/local/lib/prometheus.sh
+source "$HERE/lib/prometheus.sh"
 
 STOP_GRACE_S="${STOP_GRACE_S:-45}"
 
@@ -22,6 +24,8 @@ main() {
     exit 0
   }
   take_local_lock
+  # Prometheus (up.sh --with-prometheus) first: it would only record the others going away.
+  prometheus_stop 30
   # APIs first, so nothing new is accepted while the consumers drain.
   local i names=()
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do names+=("${SERVICES[i]}"); done

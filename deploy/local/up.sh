@@ -11,6 +11,11 @@
 # watchdog, a crash, a KILL). State, logs and pid files live in .local/ (git-ignored); secrets are generated once into
 # .local/credentials.env. Stop with deploy/local/down.sh; deploy/local/selftest-kill.sh is the crash test.
 #
+# Usage: deploy/local/up.sh [--with-prometheus]
+#   --with-prometheus (or WITH_PROMETHEUS=1): once the services are up, also runs Prometheus (Debian's prometheus
+#   package, installed if missing) on http://127.0.0.1:55690 with deploy/observability/prometheus.yml and its alert
+#   rules, data in .local/prometheus, and waits until it scrapes all four services (lib/prometheus.sh).
+#
 # Environment: DEMO_ATTEMPTS (default 12; 0 skips the burst), READY_TIMEOUT_S (default 90),
 # STATS_TIMEOUT_S (default 60), ANSWER_EVENTS_RETENTION_DAYS and OTEL_EXPORTER_OTLP_ENDPOINT (passed to services).
 # Every process gets its own environment, exported in a subshell on purpose:
@@ -23,6 +28,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib/local.sh"
 # shellcheck source=deploy/local/lib/servers.sh
 source "$HERE/lib/servers.sh"
+# shellcheck source=deploy/local/lib/prometheus.sh
+source "$HERE/lib/prometheus.sh"
 
 DEMO_ATTEMPTS="${DEMO_ATTEMPTS:-12}"
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-90}"
@@ -31,6 +38,8 @@ CATALOGUE_FILE="$HERE/demo-catalogue.json"
 # Only what up.sh runs (and what those projects reference): the tests and benchmarks are not built.
 BUILD_TARGET="$HERE/services.slnf"
 DASHBOARD_KEY_NAME=local-dashboard
+WITH_PROMETHEUS="${WITH_PROMETHEUS:-0}"
+USAGE="usage: deploy/local/up.sh [--with-prometheus]"
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -44,6 +53,21 @@ elapsed() {
 step() { say "── $*"; }
 
 random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --with-prometheus) WITH_PROMETHEUS=1 ;;
+      -h | --help)
+        echo "$USAGE"
+        exit 0
+        ;;
+      *) die "unknown argument '$1'; $USAGE" ;;
+    esac
+    shift
+  done
+  [[ "$WITH_PROMETHEUS" =~ ^[01]$ ]] || die "WITH_PROMETHEUS must be 0 or 1"
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tools
@@ -61,6 +85,9 @@ ensure_tools() {
     "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
       { "${apt[@]}" update -qq && "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
       die "apt-get install ${missing[*]} failed"
+  fi
+  if [[ $WITH_PROMETHEUS -eq 1 ]] && ! ensure_prometheus_package; then
+    die "apt-get install prometheus failed (needed by --with-prometheus)"
   fi
   [[ -x "$PG_BIN/psql" ]] || die "psql not found in $PG_BIN"
 }
@@ -366,6 +393,15 @@ start_services() {
   say "all four services ready ($(elapsed "$started"))"
 }
 
+start_prometheus() {
+  local started
+  started=$(now_ms)
+  prometheus_start
+  say "Prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT; waiting for it to scrape the four services"
+  prometheus_wait_targets 60 "${SERVICES[@]}"
+  say "Prometheus scrapes all four services ($(elapsed "$started")); alerts: http://127.0.0.1:$PROMETHEUS_PORT/alerts"
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # HTTP
 
@@ -532,6 +568,9 @@ print_summary() {
   done
   printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
   printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"
+  if [[ -n "$(prometheus_pid)" ]]; then
+    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s\n' prometheus "$PROMETHEUS_PORT" "$(prometheus_pid)" "$(rel "$PROMETHEUS_LOG")"
+  fi
   say "secrets: $(rel "$CREDENTIALS_FILE")   (set -a; . .local/credentials.env; set +a)"
   say "try:     curl -H \"X-Api-Key: \$STATS_API_KEY\" \$STATS_URL/api/stats/cycle/current"
   say "token:   deploy/local/token.sh WALLET      stop: deploy/local/down.sh"
@@ -541,6 +580,7 @@ print_summary() {
 main() {
   local started
   started=$(now_ms)
+  parse_args "$@"
   [[ "$DEMO_ATTEMPTS" =~ ^[0-9]+$ ]] || die "DEMO_ATTEMPTS must be a number"
   take_local_lock
   mkdir -p "$LOCAL_LOGS" "$LOCAL_PIDS"
@@ -560,6 +600,10 @@ main() {
   ensure_dashboard_key
   step "services"
   start_services
+  if [[ $WITH_PROMETHEUS -eq 1 ]]; then
+    step "prometheus"
+    start_prometheus
+  fi
   step "demo data"
   load_catalogue
   ensure_current_cycle

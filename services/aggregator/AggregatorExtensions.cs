@@ -39,6 +39,7 @@ public static class AggregatorExtensions
         builder.Services.AddSingleton<Reconciler>();
         builder.Services.AddHostedService<ReconciliationSchedule>();
         builder.AddTelemetryBus(x => x.AddConsumer<RollupBatchConsumer>(typeof(RollupBatchConsumerDefinition)));
+        builder.AddQueueDepthMetrics(BrokerTopology.AggregatorQueue);
         return builder;
     }
 }

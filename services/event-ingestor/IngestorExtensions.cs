@@ -47,6 +47,7 @@ public static class IngestorExtensions
         builder.AddEventProcessing("answer_events", AuditActions.AnswerEventsLogged, cleansAuditLog: true);
         builder.Services.AddSingleton<AnswerEventWriter>();
         builder.AddTelemetryBus(x => x.AddConsumer<AnswerBatchConsumer>(typeof(AnswerBatchConsumerDefinition)));
+        builder.AddQueueDepthMetrics(BrokerTopology.IngestorQueue);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using MassTransit;
+using Telemetry.ServiceDefaults;
 
 namespace Telemetry.EventProcessing;
 
@@ -10,7 +11,7 @@ public static class DeadLetters
 {
     public static async Task SendAsync<T>(ConsumeContext<T> message, string reason) where T : class
     {
-        var errorQueue = new Uri($"queue:{message.ReceiveContext.InputAddress.AbsolutePath.Split('/').Last()}_error");
+        var errorQueue = new Uri($"queue:{BrokerTopology.ErrorQueue(message.ReceiveContext.InputAddress.AbsolutePath.Split('/').Last())}");
         var endpoint = await message.GetSendEndpoint(errorQueue);
         await endpoint.Send(message.Message, send =>
         {

@@ -15,7 +15,9 @@ public static class Messaging
     /// <summary>
     /// MassTransit on RabbitMQ from ConnectionStrings:RabbitMq (an amqp:// URI with credentials and virtual host).
     /// The host starts without waiting for the broker, so an API keeps serving while RabbitMQ is away.
-    /// The "rabbitmq" readiness check (<see cref="BrokerHealthCheck"/>) reports the broker as <paramref name="readiness"/> says.
+    /// Readiness: "rabbitmq" (AspNetCore.HealthChecks.Rabbitmq over <see cref="BrokerProbe"/>'s connection, with the
+    /// service's own credentials) reports an unreachable broker as <paramref name="readiness"/> says; a consumer also
+    /// has "receive-endpoints" (<see cref="ReceiveEndpointsHealthCheck"/>).
     /// </summary>
     public static WebApplicationBuilder AddTelemetryBus(
         this WebApplicationBuilder builder,
@@ -25,8 +27,12 @@ public static class Messaging
     {
         var broker = RabbitMqAddress.Parse(builder.Configuration.RequireConnectionString(ConnectionStringName));
         builder.Services.AddSingleton(new BrokerProbe(broker));
-        builder.Services.AddSingleton(provider => new BrokerHealthCheck(provider.GetRequiredService<BrokerProbe>(), readiness, provider.GetRequiredService<IBusControl>()));
-        builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("rabbitmq", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
+        var failed = readiness == BrokerReadiness.Required ? HealthStatus.Unhealthy : HealthStatus.Degraded;
+        var health = builder.Services.AddHealthChecks().AddRabbitMQ(
+            provider => provider.GetRequiredService<BrokerProbe>().OpenConnectionAsync(CancellationToken.None),
+            name: "rabbitmq", failureStatus: failed, tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
+        if (readiness == BrokerReadiness.Required)
+            health.AddCheck<ReceiveEndpointsHealthCheck>("receive-endpoints", tags: [HealthTags.Ready]);
         builder.Services.AddMassTransit(x =>
         {
             // MassTransit would otherwise report usage to its vendor over the network.
@@ -56,6 +62,16 @@ public static class Messaging
         }
         return builder;
     }
+
+    /// <summary>Counts a consumer's queue and its error queue for the telemetry.queue.messages gauge (<see cref="QueueDepthMetrics"/>).</summary>
+    public static WebApplicationBuilder AddQueueDepthMetrics(this WebApplicationBuilder builder, string queue)
+    {
+        string[] queues = [queue, BrokerTopology.ErrorQueue(queue)];
+        builder.Services.AddValidatedOptions<QueueDepthMetricsOptions>();
+        builder.Services.AddHostedService(provider => ActivatorUtilities.CreateInstance<QueueDepthMetrics>(
+            provider, (IReadOnlyList<string>)queues, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<QueueDepthMetricsOptions>>().Value.Interval));
+        return builder;
+    }
 }
 
 /// <summary>What a service's readiness makes of an unreachable broker.</summary>
@@ -72,28 +88,24 @@ public enum BrokerReadiness
 }
 
 /// <summary>
-/// Readiness of the broker: RabbitMQ accepts an AMQP connection with the service's own credentials and virtual host
-/// (<see cref="BrokerProbe"/>), and MassTransit's receive endpoints are running.
+/// A consumer is ready only while MassTransit's receive endpoints are running. MassTransit's own bus check (tag
+/// "masstransit", outside readiness) cannot say that: it answers Degraded, so HTTP 200, while a queue is unreachable.
 /// </summary>
-public sealed class BrokerHealthCheck(BrokerProbe probe, BrokerReadiness readiness, IBusControl bus) : IHealthCheck
+public sealed class ReceiveEndpointsHealthCheck(IBusControl bus) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var failed = readiness == BrokerReadiness.Required ? HealthStatus.Unhealthy : HealthStatus.Degraded;
-        if (await probe.ConnectAsync(cancellationToken) is { } error)
-            return new HealthCheckResult(failed, $"RabbitMQ at {probe.Describe()} is unreachable: {error.Message}");
-
-        // A consumer's receive endpoints must be consuming. (A publisher has none running: its reply queue starts on first use.)
         var endpoints = bus.CheckHealth();
-        if (endpoints.Status != BusHealthStatus.Healthy)
-            return new HealthCheckResult(failed, $"RabbitMQ at {probe.Describe()} is reachable, but MassTransit is not ready: {endpoints.Description}");
-        return HealthCheckResult.Healthy($"RabbitMQ at {probe.Describe()} is reachable");
+        return Task.FromResult(endpoints.Status == BusHealthStatus.Healthy
+            ? HealthCheckResult.Healthy(endpoints.Description)
+            : HealthCheckResult.Unhealthy($"MassTransit's receive endpoints are not running: {endpoints.Description}"));
     }
 }
 
 /// <summary>
 /// Whether RabbitMQ accepts an AMQP connection with the service's own credentials and virtual host, apart from MassTransit's
-/// own connection: one connection kept open for the readiness probes and the bus watchdog, reopened when it drops.
+/// own connection: one connection kept open for the readiness probes, the bus watchdog and the queue depth gauges,
+/// reopened when it drops.
 /// </summary>
 public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
 {
@@ -117,20 +129,29 @@ public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
     /// <summary>Returns why no connection could be opened, or null when one is open.</summary>
     public async Task<Exception?> ConnectAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_connection is { IsOpen: true })
-                return null;
-            if (_connection is not null)
-                await _connection.DisposeAsync();
-            _connection = null;
-            _connection = await _factory.CreateConnectionAsync(cancellationToken);
+            await OpenConnectionAsync(cancellationToken);
             return null;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             return ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException { InnerException: { } inner } ? inner : ex;
+        }
+    }
+
+    /// <summary>The open probe connection, reopened if it dropped; throws when RabbitMQ refuses or cannot be reached.</summary>
+    public async Task<IConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is { IsOpen: true })
+                return _connection;
+            if (_connection is not null)
+                await _connection.DisposeAsync();
+            _connection = null;
+            return _connection = await _factory.CreateConnectionAsync(cancellationToken);
         }
         finally
         {
@@ -178,6 +199,9 @@ public static class BrokerTopology
 {
     public const string IngestorQueue = "event-ingestor";
     public const string AggregatorQueue = "aggregator";
+
+    /// <summary>Where MassTransit and DeadLetters put what a queue's consumer refused.</summary>
+    public static string ErrorQueue(string queue) => queue + "_error";
 
     /// <summary>
     /// Error queues are classic queues, as DeadLetters' sends to <c>queue:&lt;endpoint&gt;_error</c> declare them.

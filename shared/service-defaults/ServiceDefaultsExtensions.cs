@@ -51,7 +51,11 @@ public static class ServiceDefaultsExtensions
     private static Task WriteJsonAsync(HttpContext context, HealthReport report) =>
         context.Response.WriteAsJsonAsync(new HealthResponse(
             report.Status.ToString(),
-            report.Entries.Select(e => new HealthCheckResponse(e.Key, e.Value.Status.ToString(), e.Value.Description)).ToList()));
+            report.Entries.Select(e => new HealthCheckResponse(e.Key, e.Value.Status.ToString(), Describe(e.Value))).ToList()));
+
+    /// <summary>The check's own words, or (the packaged checks give none on failure) its exception's type and innermost message.</summary>
+    private static string? Describe(HealthReportEntry entry) =>
+        entry.Description ?? (entry.Exception is { } ex ? $"{ex.GetType().Name}: {ex.GetBaseException().Message}" : null);
 
     private sealed record HealthResponse(string Status, IReadOnlyList<HealthCheckResponse> Checks);
 

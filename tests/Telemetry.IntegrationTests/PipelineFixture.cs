@@ -44,18 +44,21 @@ public class PipelineFixture : IAsyncLifetime
             ["Jwt:SigningKey"] = TestTokens.SigningKey,
             ["AdminAuth:Key"] = AdminKey,
             ["Relay:IdleInterval"] = "00:00:00.200",
+            ["Relay:BacklogSampleInterval"] = "00:00:01",
         });
         Ingestor = new ServiceHost<EventIngestor.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.EventIngestor),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["IngestorOptions:TimeLimit"] = "00:00:00.100",
+            ["QueueDepthMetricsOptions:Interval"] = "00:00:01",
         });
         Aggregator = new ServiceHost<Aggregator.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.Aggregator),
             ["ConnectionStrings:RabbitMq"] = Broker.AmqpUri,
             ["AggregatorOptions:FlushInterval"] = "00:00:00.200",
+            ["QueueDepthMetricsOptions:Interval"] = "00:00:01",
         });
         await Database.ScalarAsync<long>("INSERT INTO dashboard_api_keys (name, sha256) VALUES ('pipeline', $1) RETURNING key_id",
             SHA256.HashData(Encoding.UTF8.GetBytes(DashboardKey)));
