@@ -35,8 +35,19 @@ public static class TopologyDeployer
             });
         });
 
-        await using var provider = services.BuildServiceProvider();
+        var provider = services.BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();
-        await bus.DeployAsync(cancellationToken);
+        try
+        {
+            // MassTransit's stop ignores the token while a receive endpoint is still connecting (seen under load:
+            // DeployAsync then never returned), so the wait itself is what honours it.
+            await bus.DeployAsync(cancellationToken).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // A hung bus would hang its disposal too: leave it to the process, report the timeout.
+            throw new TimeoutException($"Deploying the RabbitMQ topology to {broker.Host}:{broker.Port}/{broker.VirtualHost} did not finish in time.");
+        }
+        await provider.DisposeAsync();
     }
 }

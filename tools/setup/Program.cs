@@ -56,7 +56,7 @@ try
     }
     return 0;
 }
-catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or TimeoutException)
 {
     Console.Error.WriteLine($"setup: {ex.Message}");
     return 1;
