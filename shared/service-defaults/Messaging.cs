@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Telemetry.ServiceDefaults;
@@ -69,7 +70,7 @@ public static class Messaging
         string[] queues = [queue, BrokerTopology.ErrorQueue(queue)];
         builder.Services.AddValidatedOptions<QueueDepthMetricsOptions>();
         builder.Services.AddHostedService(provider => ActivatorUtilities.CreateInstance<QueueDepthMetrics>(
-            provider, (IReadOnlyList<string>)queues, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<QueueDepthMetricsOptions>>().Value.Interval));
+            provider, (IReadOnlyList<string>)queues, provider.GetRequiredService<IOptions<QueueDepthMetricsOptions>>().Value.Interval));
         return builder;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -70,7 +71,7 @@ public static class Observability
     /// <summary>GET /metrics in Prometheus' text format, unless MetricsOptions__Prometheus=false or the SDK is off.</summary>
     public static WebApplication MapMetrics(this WebApplication app)
     {
-        if (!IsSdkDisabled(app.Configuration) && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value.Prometheus)
+        if (!IsSdkDisabled(app.Configuration) && app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Prometheus)
             app.MapPrometheusScrapingEndpoint(MetricsOptions.ScrapePath);
         return app;
     }
