@@ -125,7 +125,7 @@ public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
     };
     private IConnection? _connection;
 
-    public string Describe() => $"{broker.Host}:{broker.Port}/{broker.VirtualHost}";
+    public string Describe() => broker.Describe();
 
     /// <summary>Returns why no connection could be opened, or null when one is open.</summary>
     public async Task<Exception?> ConnectAsync(CancellationToken cancellationToken)
@@ -152,7 +152,7 @@ public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
             if (_connection is not null)
                 await _connection.DisposeAsync();
             _connection = null;
-            return _connection = await _factory.CreateConnectionAsync(cancellationToken);
+            return _connection = await _factory.CreateConnectionAsync(broker.Endpoints, cancellationToken);
         }
         finally
         {
@@ -168,13 +168,57 @@ public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
     }
 }
 
+/// <summary>
+/// Where RabbitMQ is: ConnectionStrings:RabbitMq holds one amqp:// URI, or, for a cluster, several separated by commas
+/// (same credentials and virtual host), all of which MassTransit and the probe connection try.
+/// </summary>
 public sealed record RabbitMqAddress(string Host, ushort Port, string VirtualHost, string Username, string Password)
 {
-    public static RabbitMqAddress Parse(string uri)
+    /// <summary>Every cluster node as host:port, the first included; empty for a single node.</summary>
+    public IReadOnlyList<string> ClusterNodes { get; init; } = [];
+
+    public IEnumerable<AmqpTcpEndpoint> Endpoints =>
+        ClusterNodes.Count == 0
+            ? [new AmqpTcpEndpoint(Host, Port)]
+            : ClusterNodes.Select(node => AmqpTcpEndpoint.Parse(node));
+
+    public static RabbitMqAddress Parse(string uris)
+    {
+        var nodes = uris.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseOne).ToList();
+        if (nodes.Count == 0)
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{Messaging.ConnectionStringName} must be an amqp://user:password@host:port/vhost URI.");
+        var first = nodes[0];
+        if (nodes.Count == 1)
+            return first;
+        if (nodes.Any(n => (n.VirtualHost, n.Username, n.Password) != (first.VirtualHost, first.Username, first.Password)))
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{Messaging.ConnectionStringName} lists cluster nodes with different credentials or virtual hosts; they must agree.");
+        return first with { ClusterNodes = nodes.Select(n => $"{n.Host}:{n.Port}").ToList() };
+    }
+
+    public string Describe() => ClusterNodes.Count == 0 ? $"{Host}:{Port}/{VirtualHost}" : $"[{string.Join(", ", ClusterNodes)}]/{VirtualHost}";
+
+    public void Apply(IRabbitMqBusFactoryConfigurator cfg) =>
+        cfg.Host(Host, Port, VirtualHost, h =>
+        {
+            h.Username(Username);
+            h.Password(Password);
+            h.PublisherConfirmation = true;
+            h.Heartbeat(TimeSpan.FromSeconds(10));
+            if (ClusterNodes.Count > 0)
+                h.UseCluster(c =>
+                {
+                    foreach (var node in ClusterNodes)
+                        c.Node(node);
+                });
+        });
+
+    private static RabbitMqAddress ParseOne(string uri)
     {
         if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("amqp" or "rabbitmq"))
             throw new InvalidOperationException(
-                $"ConnectionStrings:{Messaging.ConnectionStringName} must be an amqp://user:password@host:port/vhost URI.");
+                $"ConnectionStrings:{Messaging.ConnectionStringName} must be an amqp://user:password@host:port/vhost URI (or several, comma-separated, for a cluster).");
         var credentials = parsed.UserInfo.Split(':', 2);
         var vhost = Uri.UnescapeDataString(parsed.AbsolutePath.TrimStart('/'));
         return new RabbitMqAddress(
@@ -184,15 +228,6 @@ public sealed record RabbitMqAddress(string Host, ushort Port, string VirtualHos
             Uri.UnescapeDataString(credentials[0]),
             credentials.Length > 1 ? Uri.UnescapeDataString(credentials[1]) : "");
     }
-
-    public void Apply(IRabbitMqBusFactoryConfigurator cfg) =>
-        cfg.Host(Host, Port, VirtualHost, h =>
-        {
-            h.Username(Username);
-            h.Password(Password);
-            h.PublisherConfirmation = true;
-            h.Heartbeat(TimeSpan.FromSeconds(10));
-        });
 }
 
 /// <summary>Queue names and queue settings shared by the consumers and the topology deployer, so their declarations agree.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -59,6 +60,15 @@ public static class Observability
                     .AddMeter(MassTransit)
                     // This service's meter only: where several services share a process (tests), each /metrics stays its own.
                     .AddMeter(SourcePrefix + identity.Name);
+                // Meters are matched by name across the process: where several hosts share one (tests), another host's
+                // factory-made meters (ours, ASP.NET Core's) would report into this one's /metrics. Each keeps its own.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((services, builder) =>
+                {
+                    var own = services.GetRequiredService<IMeterFactory>();
+                    builder.AddView(instrument => instrument.Meter.Scope is IMeterFactory scope && !ReferenceEquals(scope, own)
+                        ? MetricStreamConfiguration.Drop
+                        : null);
+                });
                 if (prometheus)
                     metrics.AddPrometheusExporter();
                 // Seq ingests OTLP traces but not metrics: OTEL_METRICS_EXPORTER=none turns metrics export off.

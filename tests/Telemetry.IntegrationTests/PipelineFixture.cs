@@ -11,6 +11,7 @@ namespace Telemetry.IntegrationTests;
 public class PipelineFixture : IAsyncLifetime
 {
     private readonly string? _databaseServer;
+    private readonly Func<Task<TestBroker>> _broker;
 
     public PipelineFixture()
         : this(null)
@@ -18,7 +19,12 @@ public class PipelineFixture : IAsyncLifetime
     }
 
     /// <param name="databaseServer">The PostgreSQL server's admin connection string; the run's shared server when null.</param>
-    protected PipelineFixture(string? databaseServer) => _databaseServer = databaseServer;
+    /// <param name="broker">Where the virtual host comes from; the run's shared broker when null.</param>
+    protected PipelineFixture(string? databaseServer, Func<Task<TestBroker>>? broker = null)
+    {
+        _databaseServer = databaseServer;
+        _broker = broker ?? (() => TestBroker.CreateAsync());
+    }
 
     public const string DashboardKey = "test-dashboard-key-0123456789";
     public const string AdminKey = "test-admin-key-0123456789abcdef";
@@ -34,7 +40,7 @@ public class PipelineFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(_databaseServer);
-        Broker = await TestBroker.CreateAsync();
+        Broker = await _broker();
         Attempts = new ServiceHost<AttemptsApi.Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Telemetry"] = Database.ConnectionStringFor(DatabaseRoles.AttemptsApi),
@@ -124,3 +130,6 @@ public class PipelineFixture : IAsyncLifetime
 
 /// <summary>The pipeline on the PostgreSQL server only the database outage tests use, so they can stop it.</summary>
 public sealed class OutagePipelineFixture() : PipelineFixture(TestServers.OutagePostgresAdmin);
+
+/// <summary>The pipeline on the 3-node test cluster, every service listing all three nodes.</summary>
+public sealed class ClusterPipelineFixture() : PipelineFixture(null, TestBroker.CreateOnClusterAsync);

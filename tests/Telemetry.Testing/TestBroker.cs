@@ -20,14 +20,24 @@ public sealed class TestBroker : IAsyncDisposable
 
     public string VirtualHost { get; }
     public RabbitMqAddress Address { get; }
-    public string AmqpUri => $"amqp://{Uri.EscapeDataString(Address.Username)}:{Uri.EscapeDataString(Address.Password)}@{Address.Host}:{Address.Port}/{Uri.EscapeDataString(VirtualHost)}";
+    /// <summary>The services' ConnectionStrings:RabbitMq: one URI, or one per node of a cluster.</summary>
+    public string AmqpUri => string.Join(",", (Address.ClusterNodes.Count == 0 ? [$"{Address.Host}:{Address.Port}"] : Address.ClusterNodes)
+        .Select(node => $"amqp://{Uri.EscapeDataString(Address.Username)}:{Uri.EscapeDataString(Address.Password)}@{node}/{Uri.EscapeDataString(VirtualHost)}"));
 
     /// <summary>The broker is shared by the whole test run: this waits while a <see cref="BrokerOutage"/> test has it down.</summary>
-    public static async Task<TestBroker> CreateAsync(bool deployTopology = true)
+    public static async Task<TestBroker> CreateAsync(bool deployTopology = true) =>
+        await CreateAsync(RabbitMqAddress.Parse(TestServers.RabbitMq), TestServers.RabbitMqManagement, await BrokerClaim.TakeSharedAsync(), deployTopology);
+
+    /// <summary>
+    /// A virtual host on the test cluster (<see cref="BrokerCluster"/>). The topology is declared through the first node,
+    /// so both quorum queues' leaders start there; the management API used is the last node's, which tests keep up.
+    /// </summary>
+    public static Task<TestBroker> CreateOnClusterAsync() =>
+        CreateAsync(RabbitMqAddress.Parse(TestServers.RabbitMqCluster), TestServers.RabbitMqClusterManagement.Split(',')[^1], NoClaim.Instance, deployTopology: true);
+
+    private static async Task<TestBroker> CreateAsync(RabbitMqAddress server, string managementUrl, IAsyncDisposable claim, bool deployTopology)
     {
-        var claim = await BrokerClaim.TakeSharedAsync();
-        var server = RabbitMqAddress.Parse(TestServers.RabbitMq);
-        var management = CreateManagementClient();
+        var management = CreateManagementClient(managementUrl);
         var vhost = "t-" + Guid.NewGuid().ToString("N");
         var broker = new TestBroker(vhost, management, server with { VirtualHost = vhost }, claim);
         try
@@ -36,7 +46,7 @@ public sealed class TestBroker : IAsyncDisposable
             (await management.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(server.Username)}",
                 Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
             if (deployTopology)
-                await DeployTopologyAsync(broker.Address);
+                await DeployTopologyAsync(broker.Address with { ClusterNodes = [] });
             return broker;
         }
         catch
@@ -152,9 +162,23 @@ public sealed class TestBroker : IAsyncDisposable
         }
     }
 
-    private static HttpClient CreateManagementClient()
+    /// <summary>The node (e.g. "c1@localhost") that leads a quorum queue of this virtual host.</summary>
+    public async Task<string> QueueLeaderAsync(string queue)
     {
-        var uri = new Uri(TestServers.RabbitMqManagement);
+        using var json = System.Text.Json.JsonDocument.Parse(await _management.GetStringAsync($"api/queues/{VirtualHost}/{Uri.EscapeDataString(queue)}"));
+        return json.RootElement.GetProperty("leader").GetString()!;
+    }
+
+    /// <summary>The cluster's nodes the management API reports running.</summary>
+    public async Task<List<string>> RunningNodesAsync()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await _management.GetStringAsync("api/nodes"));
+        return json.RootElement.EnumerateArray().Where(n => n.GetProperty("running").GetBoolean()).Select(n => n.GetProperty("name").GetString()!).ToList();
+    }
+
+    private static HttpClient CreateManagementClient(string url)
+    {
+        var uri = new Uri(url);
         var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/") };
         var userInfo = Uri.UnescapeDataString(uri.UserInfo);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userInfo)));
@@ -162,4 +186,11 @@ public sealed class TestBroker : IAsyncDisposable
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private sealed class NoClaim : IAsyncDisposable
+    {
+        public static readonly NoClaim Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

@@ -19,6 +19,15 @@ public static class TestServers
     /// <summary>A script taking "stop", "kill" or "start" for the test broker; outage tests use it through <see cref="BrokerOutage"/>.</summary>
     public static string RabbitMqControl => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CONTROL");
 
+    /// <summary>A 3-node RabbitMQ cluster only the node-loss tests use: its amqp:// URIs, comma-separated.</summary>
+    public static string RabbitMqCluster => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CLUSTER");
+
+    /// <summary>The cluster nodes' management URLs, comma-separated, in the same order.</summary>
+    public static string RabbitMqClusterManagement => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CLUSTER_MANAGEMENT");
+
+    /// <summary>A script taking "stop", "kill" or "start" and a node name (c1, c2, c3) (<see cref="BrokerCluster"/>).</summary>
+    public static string RabbitMqClusterControl => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CLUSTER_CONTROL");
+
     /// <summary>A second PostgreSQL server that only database outage tests use (through <see cref="DatabaseOutage"/>).</summary>
     public static string OutagePostgresAdmin => RequireForOutages("TELEMETRY_TEST_OUTAGE_POSTGRES");
 

@@ -330,9 +330,10 @@ _rabbit_aux_ports() {
   if (( dist > 65535 )) || ! _rabbit_port_free "$dist"; then
     dist="$(free_port 1)"
   fi
-  # A private epmd per node: concurrent runs do not share (or kill) each other's port mapper.
-  epmd="$(free_port 1)"
-  while [[ "$epmd" == "$dist" ]]; do epmd="$(free_port 1)"; done
+  # A private epmd per node (per cluster: RABBIT_CLUSTER_EPMD_PORT), so concurrent runs do not share (or kill) each
+  # other's port mapper; a cluster's nodes find each other through theirs.
+  epmd="${RABBIT_CLUSTER_EPMD_PORT:-$(free_port 1)}"
+  while [[ "$epmd" == "$dist" ]]; do dist="$(free_port 1)"; done
   echo "$dist $epmd" | tee "$ports_file"
 }
 
@@ -349,6 +350,21 @@ default_user_tags.administrator = true
 loopback_users = none
 EOF
   )
+  # A cluster node (RABBIT_CLUSTER_NODES="c1 c2 c3", RABBIT_CLUSTER_COOKIE): classic peer discovery, so nodes booted
+  # together form one cluster, and a restarted node rejoins it; the shared cookie lets them talk.
+  if [[ -n "${RABBIT_CLUSTER_NODES:-}" ]]; then
+    local i=1 peer
+    {
+      echo "cluster_formation.peer_discovery_backend = classic_config"
+      for peer in $RABBIT_CLUSTER_NODES; do
+        echo "cluster_formation.classic_config.nodes.$i = $peer@localhost"
+        i=$((i + 1))
+      done
+    } >>"$base/rabbitmq.conf"
+    rm -f "$base/.erlang.cookie"
+    (umask 077 && printf '%s' "$RABBIT_CLUSTER_COOKIE" >"$base/.erlang.cookie")
+    chmod 400 "$base/.erlang.cookie"
+  fi
   echo '[rabbitmq_management].' >"$base/enabled_plugins"
   : >"$base/rabbitmq-env.conf"
 }
