@@ -36,6 +36,9 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}" DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET
 # The Prometheus config, alert rules (with their unit tests) and the Grafana dashboard, checked with promtool and jq.
 bash deploy/observability/check.sh ||
   { echo "[tests] ERROR: deploy/observability/check.sh failed (see above); dotnet test was not run" >&2; exit 1; }
+# The compose file and the Kubernetes manifests, offline: docker-compose config, kubectl kustomize, a schema check.
+bash deploy/validate-manifests.sh ||
+  { echo "[tests] ERROR: deploy/validate-manifests.sh failed (see above); dotnet test was not run" >&2; exit 1; }
 set +e
 bash tests/with-servers.sh dotnet test Telemetry.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
