@@ -25,7 +25,7 @@ random_hex() {
 
 
 WORK=""
-PG_DATA="" PG_PID="" OUTAGE_PG_DATA="" OUTAGE_PG_PID="" RMQ_BASE="" RMQ_PID="" CLUSTER_NODES=()
+PG_DATA="" PG_PID="" STANDBY_PG_DATA="" STANDBY_PG_PID="" OUTAGE_PG_DATA="" OUTAGE_PG_PID="" RMQ_BASE="" RMQ_PID="" CLUSTER_NODES=()
 CLUSTER_SIZE=3
 
 cleanup() {
@@ -41,6 +41,10 @@ cleanup() {
     local node
     for node in "${CLUSTER_NODES[@]}"; do rabbit_stop "$WORK/cluster/$node" "$WORK/cluster/$node.pid" & done
     wait
+  fi
+  if [[ -n "$STANDBY_PG_DATA" ]]; then
+    say "stopping the PostgreSQL standby"
+    pg_stop "$STANDBY_PG_DATA" "$STANDBY_PG_PID"
   fi
   if [[ -n "$PG_DATA" ]]; then
     say "stopping PostgreSQL"
@@ -63,6 +67,16 @@ start_postgres() {
   started=$(now_ms)
   pg_start "$PG_DATA" "$port" "$password" "$WORK/pg/postgres.log" "$PG_PID" fast
   say "PostgreSQL ready in $(since "$started")"
+}
+
+# A hot standby of the shared server, streaming its WAL: the stats API's read replica in the standby tests.
+start_standby_postgres() {
+  local primary_port="$1" port="$2" password="$3" started
+  STANDBY_PG_DATA="$WORK/pg-standby/data" STANDBY_PG_PID="$WORK/pg-standby.pid"
+  say "starting a hot standby of it on port $port"
+  started=$(now_ms)
+  pg_start_standby "$primary_port" "$password" "$STANDBY_PG_DATA" "$port" "$WORK/pg-standby/postgres.log" "$STANDBY_PG_PID"
+  say "PostgreSQL standby streaming in $(since "$started")"
 }
 
 # A second, small server that only the database outage tests use, so stopping it pulls nothing from under the other
@@ -214,19 +228,21 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
-  local ports pg_port amqp_port mgmt_port outage_pg_port
-  mapfile -t ports < <(free_port 4)
-  pg_port="${ports[0]}" amqp_port="${ports[1]}" mgmt_port="${ports[2]}" outage_pg_port="${ports[3]}"
+  local ports pg_port amqp_port mgmt_port outage_pg_port standby_pg_port
+  mapfile -t ports < <(free_port 5)
+  pg_port="${ports[0]}" amqp_port="${ports[1]}" mgmt_port="${ports[2]}" outage_pg_port="${ports[3]}" standby_pg_port="${ports[4]}"
   local pg_password rabbit_user=telemetry rabbit_password
   pg_password="$(random_hex)"
   rabbit_password="$(random_hex)"
 
   start_rabbitmq_cluster "$rabbit_user" "$rabbit_password"
   start_postgres "$pg_port" "$pg_password"
+  start_standby_postgres "$pg_port" "$standby_pg_port" "$pg_password"
   start_outage_postgres "$outage_pg_port" "$pg_password"
   start_rabbitmq "$amqp_port" "$mgmt_port" "$rabbit_user" "$rabbit_password"
 
   export TELEMETRY_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_password"
+  export TELEMETRY_TEST_POSTGRES_STANDBY="Host=127.0.0.1;Port=$standby_pg_port;Username=postgres;Password=$pg_password"
   export TELEMETRY_TEST_RABBITMQ="amqp://$rabbit_user:$rabbit_password@127.0.0.1:$amqp_port/"
   export TELEMETRY_TEST_RABBITMQ_MANAGEMENT="http://$rabbit_user:$rabbit_password@127.0.0.1:$mgmt_port/"
   export TELEMETRY_TEST_RABBITMQ_CONTROL="$WORK/rabbitmq-control"

@@ -37,7 +37,7 @@ public class PipelineFixture : IAsyncLifetime
     public ServiceHost<Aggregator.Program> Aggregator { get; private set; } = null!;
     public ServiceHost<StatsApi.Program> Stats { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(_databaseServer);
         Broker = await _broker();
@@ -116,7 +116,7 @@ public class PipelineFixture : IAsyncLifetime
             timeout ?? TimeSpan.FromSeconds(60),
             "the event-ingestor and aggregator queues to drain");
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Publisher.DisposeAsync();
         await Attempts.DisposeAsync();

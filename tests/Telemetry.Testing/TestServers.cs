@@ -19,6 +19,9 @@ public static class TestServers
     /// <summary>A script taking "stop", "kill" or "start" for the test broker; outage tests use it through <see cref="BrokerOutage"/>.</summary>
     public static string RabbitMqControl => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CONTROL");
 
+    /// <summary>A hot standby of <see cref="PostgresAdmin"/>'s server (streaming replication): read-only, seconds behind at most.</summary>
+    public static string PostgresStandbyAdmin => RequireForOutages("TELEMETRY_TEST_POSTGRES_STANDBY");
+
     /// <summary>A 3-node RabbitMQ cluster only the node-loss tests use: its amqp:// URIs, comma-separated.</summary>
     public static string RabbitMqCluster => RequireForOutages("TELEMETRY_TEST_RABBITMQ_CLUSTER");
 

@@ -217,6 +217,34 @@ pg_start() {
   _srv_read_pid "$data_dir/postmaster.pid" >"$pid_file"
 }
 
+# A hot standby of the PostgreSQL on PRIMARY_PORT: a base backup that streams the WAL (-X stream) through its own
+# replication slot and writes standby.signal (-R), then started like any server (reads only; a write fails with
+# SQLSTATE 25006). A standby that exists already is only started.
+pg_start_standby() {
+  local primary_port="$1" password="$2" data_dir="$3" port="$4" log_file="$5" pid_file="$6" slot="${7:-standby}"
+  data_dir="$(realpath -m "$data_dir")"
+  if [[ ! -f "$data_dir/PG_VERSION" ]]; then
+    local home pwfile
+    home="$(dirname "$data_dir")"
+    mkdir -p "$home" "$(dirname "$log_file")"
+    chmod 700 "$home"
+    _pg_owner_chown "$home"
+    touch "$log_file"
+    _pg_owner_chown "$log_file"
+    # The password never shows in `ps` or in the standby's settings: libpq and the WAL receiver read this file.
+    pwfile="$home/.pgpass"
+    (umask 077 && printf '127.0.0.1:%s:*:postgres:%s\n' "$primary_port" "$password" >"$pwfile")
+    _pg_owner_chown "$pwfile"
+    if ! _pg_as_owner env PGPASSFILE="$pwfile" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+      -d "passfile=$pwfile" -D "$data_dir" -R -X stream -C -S "$slot" --checkpoint=fast >>"$log_file" 2>&1; then
+      _srv_tail "$log_file"
+      _srv_die "pg_basebackup from 127.0.0.1:$primary_port failed (log: $log_file)"
+      return 1
+    fi
+  fi
+  pg_start "$data_dir" "$port" "$password" "$log_file" "$pid_file" fast
+}
+
 _pg_initdb() {
   local data_dir="$1" password="$2" log_file="$3"
   local pwfile
