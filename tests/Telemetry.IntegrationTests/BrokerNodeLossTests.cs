@@ -21,6 +21,13 @@ public sealed class BrokerNodeLossTests(ClusterPipelineFixture pipeline, ITestOu
         var leader = await Pipeline.Broker.QueueLeaderAsync("event-ingestor");
         Assert.Equal(leader, await Pipeline.Broker.QueueLeaderAsync("aggregator"));
         Assert.Equal(3, (await Pipeline.Broker.RunningNodesAsync()).Count);
+        // A member still starting would leave one of three after the kill: no majority, and publishes nacked for good.
+        foreach (var queue in new[] { "event-ingestor", "aggregator" })
+        {
+            var (members, online) = await Eventually.Until(() => Pipeline.Broker.QueueMembersAsync(queue), m => m.Online.Count == 3,
+                TimeSpan.FromSeconds(60), $"all three members of {queue} online");
+            Log($"{queue}: members {string.Join(", ", members)}; online {string.Join(", ", online)}");
+        }
         var track = await CreateTrackAsync();
         var load = StartLoad(track, clients: 6, pause: TimeSpan.FromMilliseconds(100));
 
@@ -31,7 +38,7 @@ public sealed class BrokerNodeLossTests(ClusterPipelineFixture pipeline, ITestOu
 
         // Publishing from the outbox and consuming go on through the two surviving nodes.
         var stored = await AnswerEventCountAsync(track.TrackId);
-        await Eventually.Until(() => AnswerEventCountAsync(track.TrackId), count => count >= stored + 400, TimeSpan.FromSeconds(90),
+        await Eventually.Until(() => AnswerEventCountAsync(track.TrackId), count => count >= stored + 400, TimeSpan.FromSeconds(120),
             "events to flow through the surviving nodes");
         var newLeaders = (await Pipeline.Broker.QueueLeaderAsync("event-ingestor"), await Pipeline.Broker.QueueLeaderAsync("aggregator"));
         Log($"events flow again {down.Elapsed.TotalSeconds:0.0} s after the kill; leaders now {newLeaders}");

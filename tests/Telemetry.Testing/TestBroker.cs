@@ -169,6 +169,15 @@ public sealed class TestBroker : IAsyncDisposable
         return json.RootElement.GetProperty("leader").GetString()!;
     }
 
+    /// <summary>The nodes that hold a member of a quorum queue of this virtual host, and those of them online.</summary>
+    public async Task<(List<string> Members, List<string> Online)> QueueMembersAsync(string queue)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await _management.GetStringAsync($"api/queues/{VirtualHost}/{Uri.EscapeDataString(queue)}"));
+        List<string> Names(string property) =>
+            json.RootElement.TryGetProperty(property, out var nodes) ? nodes.EnumerateArray().Select(n => n.GetString()!).ToList() : [];
+        return (Names("members"), Names("online"));
+    }
+
     /// <summary>The cluster's nodes the management API reports running.</summary>
     public async Task<List<string>> RunningNodesAsync()
     {

@@ -413,7 +413,8 @@ _rabbit_write_env() {
     RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
     RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
     RABBITMQ_CONF_ENV_FILE="$base/rabbitmq-env.conf"
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    # A cluster node notices a lost peer within about 10 s (net_ticktime; Erlang's default is 60).
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}${RABBIT_CLUSTER_NODES:+ -kernel net_ticktime 10}"
     ERL_CRASH_DUMP="$base/erl_crash.dump"
     ERL_EPMD_ADDRESS=127.0.0.1
     ERL_EPMD_PORT="$epmd"
