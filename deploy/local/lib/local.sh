@@ -188,7 +188,7 @@ service_pid() {
   local pid cmdline assembly
   assembly="${SERVICE_ASSEMBLY[$(replica_service "$1")]}"
   pid="$(_live_pid "$(service_pid_file "$1")")" || return 0
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   # Not the supervising loop (its command line names the assembly too), nor its fork before the exec.
   if [[ "$cmdline" == *"$assembly.dll"* && "$cmdline" != *supervise.sh* ]]; then
     echo "$pid"
@@ -203,7 +203,7 @@ supervisor_pid_file() { printf '%s/%s.supervisor.pid' "$LOCAL_PIDS" "$1"; }
 supervisor_pid() {
   local pid cmdline
   pid="$(_live_pid "$(supervisor_pid_file "$1")")" || return 0
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   if [[ "$cmdline" == *"supervise.sh $1 "* ]]; then echo "$pid"; fi
 }
 

@@ -25,7 +25,7 @@ PROMETHEUS_PID_FILE="$LOCAL_PIDS/prometheus.pid"
 prometheus_pid() {
   local pid cmdline
   pid="$(_live_pid "$PROMETHEUS_PID_FILE")" || return 0
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   if [[ "$cmdline" == "$PROMETHEUS_BIN "*" --storage.tsdb.path=$PROMETHEUS_DATA "* ]]; then echo "$pid"; fi
 }
 
@@ -52,7 +52,7 @@ prometheus_write_config() {
 prometheus_start() {
   local pid deadline url="http://127.0.0.1:$PROMETHEUS_PORT"
   pid="$(prometheus_pid)"
-  if [[ -n "$pid" && "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" != *" --config.file=$PROMETHEUS_RUN_CONFIG "* ]]; then
+  if [[ -n "$pid" && "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" != *" --config.file=$PROMETHEUS_RUN_CONFIG "* ]]; then
     say "Prometheus (pid $pid) runs with another configuration file: restarting it with $(rel "$PROMETHEUS_RUN_CONFIG")"
     prometheus_stop 30
     pid=""
