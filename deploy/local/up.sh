@@ -474,10 +474,27 @@ start_services() {
   say "all ${#wanted[@]} service processes ready: $(for s in "${SERVICES[@]}"; do printf '%s ×%s, ' "$s" "${SERVICE_SCALE[$s]}"; done | sed 's/, $//') ($(elapsed "$started"))"
 }
 
+# What Prometheus scrapes: JOB=127.0.0.1:PORT for every service process of the scale.
+scrape_targets() {
+  local name
+  while IFS= read -r name; do echo "$(replica_service "$name")=127.0.0.1:$(service_port "$name")"; done < <(wanted_replicas)
+}
+
+# A Prometheus left running by an earlier up.sh --with-prometheus follows the scale too (its replica target files are
+# rewritten; it re-reads them by itself), so replicas that were scaled away are not reported down.
+update_running_prometheus() {
+  local pid targets=()
+  pid="$(prometheus_pid)"
+  [[ -n "$pid" ]] || return 0
+  mapfile -t targets < <(scrape_targets)
+  prometheus_write_config "${targets[@]}"
+  say "Prometheus (pid $pid) runs: its scrape targets follow the scale (${#targets[@]} service processes)"
+}
+
 start_prometheus() {
-  local started name targets=()
+  local started targets=()
   started=$(now_ms)
-  while IFS= read -r name; do targets+=("$(replica_service "$name")=127.0.0.1:$(service_port "$name")"); done < <(wanted_replicas)
+  mapfile -t targets < <(scrape_targets)
   prometheus_write_config "${targets[@]}"
   prometheus_start
   say "Prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT; waiting for it to scrape all ${#targets[@]} service processes"
@@ -691,6 +708,8 @@ main() {
   if [[ $WITH_PROMETHEUS -eq 1 ]]; then
     step "prometheus"
     start_prometheus
+  else
+    update_running_prometheus
   fi
   step "demo data"
   load_catalogue
