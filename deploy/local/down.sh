@@ -48,7 +48,7 @@ main() {
     if [[ -n "$(_pg_postmaster_of "$(realpath -m "$PG_DATA_DIR")")" ]]; then say "stopping PostgreSQL"; else say "PostgreSQL was not running"; fi
     pg_stop "$PG_DATA_DIR" "$LOCAL_PIDS/postgres.pid" || die "could not stop PostgreSQL (data $(rel "$PG_DATA_DIR"))"
   fi
-  say "stopped. Data, logs and secrets are kept in $(rel "$LOCAL_DIR"); deploy/local/up.sh starts it all again," \
+  say "stopped. Data, logs, secrets and the scale are kept in $(rel "$LOCAL_DIR"); deploy/local/up.sh starts it all again," \
     "rm -rf .local resets everything."
 }
 
