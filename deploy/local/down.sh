@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Stops exactly what deploy/local/up.sh started, by the pid files in .local/pids: Prometheus if up.sh --with-prometheus
-# started it, the four services (TERM to each one's supervising loop, which stops its service and does not restart it;
-# KILL after a grace period), then RabbitMQ and PostgreSQL. Never kills by name. Data, logs and secrets stay in
-# .local/; `rm -rf .local` after this resets everything.
+# started it, the four services and every replica of the consumers that has a pid file (aggregator-2, … from
+# up.sh --scale; TERM to each one's supervising loop, which stops its service and does not restart it; all drain at
+# once; KILL after a grace period), then RabbitMQ and PostgreSQL. Never kills by name. Data, logs, secrets and the
+# scale (.local/scale: the next up.sh starts as many replicas again) stay in .local/; `rm -rf .local` after this resets
+# everything.
 #
 # Environment: STOP_GRACE_S (default 45), how long a service may take to drain before it is killed.
 set -euo pipefail
@@ -26,9 +28,12 @@ main() {
   take_local_lock
   # Prometheus (up.sh --with-prometheus) first: it would only record the others going away.
   prometheus_stop 30
-  # APIs first, so nothing new is accepted while the consumers drain.
-  local i names=()
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do names+=("${SERVICES[i]}"); done
+  # APIs first, so nothing new is accepted while the consumers drain. Every replica on disk, whatever the scale says.
+  local i name names=()
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    names+=("${SERVICES[i]}")
+    while IFS= read -r name; do names+=("$name"); done < <(extra_replicas_on_disk "${SERVICES[i]}")
+  done
   stop_services "$STOP_GRACE_S" "${names[@]}"
 
   if [[ -d "$RABBIT_DIR" ]]; then
@@ -43,7 +48,7 @@ main() {
     if [[ -n "$(_pg_postmaster_of "$(realpath -m "$PG_DATA_DIR")")" ]]; then say "stopping PostgreSQL"; else say "PostgreSQL was not running"; fi
     pg_stop "$PG_DATA_DIR" "$LOCAL_PIDS/postgres.pid" || die "could not stop PostgreSQL (data $(rel "$PG_DATA_DIR"))"
   fi
-  say "stopped. Data, logs and secrets are kept in $(rel "$LOCAL_DIR"); deploy/local/up.sh starts it all again," \
+  say "stopped. Data, logs, secrets and the scale are kept in $(rel "$LOCAL_DIR"); deploy/local/up.sh starts it all again," \
     "rm -rf .local resets everything."
 }
 

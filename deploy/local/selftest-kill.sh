@@ -10,12 +10,17 @@
 #   postgres  rabbitmq  event-ingestor  aggregator  stats-api  attempts-api      one process KILLed
 #   postgres+rabbitmq  postgres+aggregator                                        two at once
 #   supervisor   the aggregator's supervising loop KILLed (its service gets TERM and drains; up.sh starts both again)
+#   replica      replica aggregator-2 and its supervising loop KILLed at once, so that only the next up.sh (which keeps
+#                the scale from .local/scale) can bring it back; checks it runs again under a new pid with its own
+#                port, instance and pid files. When the aggregator runs as one process, the case first scales it to 2
+#                (up.sh with SCALE=aggregator=2) and scales it back to 1 afterwards.
 #   unattended   the aggregator KILLed and no up.sh: its supervisor must bring it back alone (within 60 s)
 #   watchdog-event-ingestor, watchdog-aggregator
 #                a real exit 70: the consumer runs with a 5 s bus watchdog and MaxRestarts=0, RabbitMQ refuses it its
 #                queue until the watchdog exits with 70; its supervisor must restart it, and once the queue is allowed
 #                again it must become ready alone (no up.sh). It is then restarted with its normal settings.
 #
+# Every case checks every process of the scale in .local/scale (up.sh --scale), replicas included.
 # The stack is started first if it is not running, and stopped at the end (down.sh) only if it was not running before.
 # Exit code: 0 if every case passed. Logs: .local/logs/selftest-kill/ (one per up.sh run, replaced by the next test).
 set -euo pipefail
@@ -28,7 +33,7 @@ source "$HERE/lib/local.sh"
 source "$HERE/lib/servers.sh"
 
 ALL_CASES=(postgres rabbitmq event-ingestor aggregator stats-api attempts-api postgres+rabbitmq postgres+aggregator
-  supervisor unattended watchdog-event-ingestor watchdog-aggregator)
+  supervisor replica unattended watchdog-event-ingestor watchdog-aggregator)
 LOGS="$LOCAL_LOGS/selftest-kill"
 RESULTS=()
 FAILED=0
@@ -40,17 +45,23 @@ seconds_since() {
   printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
 }
 
+# Every process of the scale up.sh keeps (.local/scale): the four services and the consumers' replicas.
+processes() {
+  load_scale
+  wanted_replicas
+}
+
 all_ready() {
   local name
-  for name in "${SERVICES[@]}"; do
-    curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${SERVICE_PORT[$name]}/health/ready" 2>/dev/null || return 1
+  for name in $(processes); do
+    curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$(service_port "$name")/health/ready" 2>/dev/null || return 1
   done
 }
 
-# Every pid file names a live process (PostgreSQL's postmaster, RabbitMQ's VM, each service and its supervisor).
+# Every pid file names a live process (PostgreSQL's postmaster, RabbitMQ's VM, each service process and its supervisor).
 pids_live() {
   local name
-  for name in "${SERVICES[@]}"; do
+  for name in $(processes); do
     [[ -n "$(service_pid "$name")" && -n "$(supervisor_pid "$name")" ]] || { echo "$name has no live pid or supervisor"; return 1; }
   done
   _srv_pid_alive "$(_srv_read_pid "$LOCAL_PIDS/postgres.pid")" || { echo "postgres.pid names no live process"; return 1; }
@@ -62,6 +73,7 @@ pid_file_of() {
   case "$1" in
     postgres | rabbitmq) echo "$LOCAL_PIDS/$1.pid" ;;
     supervisor) supervisor_pid_file aggregator ;;
+    supervisor-*) supervisor_pid_file "${1#supervisor-}" ;;
     *) service_pid_file "$1" ;;
   esac
 }
@@ -121,7 +133,7 @@ case_kill_then_up() {
     problem="$(pids_live)" || true
   fi
   if [[ -z "$problem" ]]; then
-    record "$case" ok "one up.sh: exit 0 in $took s, all four /health/ready 200 (log $(rel "$log"))"
+    record "$case" ok "one up.sh: exit 0 in $took s, all $(processes | wc -l) service processes /health/ready 200 (log $(rel "$log"))"
   else
     record "$case" FAIL "$problem ($took s; log $(rel "$log"))"
   fi
@@ -135,7 +147,7 @@ case_unattended() {
   started=$(now_ms)
   deadline=$(($(date +%s) + 60))
   until [[ -n "$(service_pid aggregator)" && "$(service_pid aggregator)" != "$old" ]] &&
-    curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${SERVICE_PORT[aggregator]}/health/ready" 2>/dev/null; do
+    curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$(service_port aggregator)/health/ready" 2>/dev/null; do
     if (($(date +%s) >= deadline)); then
       record unattended FAIL "the aggregator was not back within 60 s without up.sh"
       return
@@ -165,6 +177,45 @@ restart_with() {
   stop_services 45 "$name" >/dev/null
   rc="$(run_up "$log" DEMO_ATTEMPTS=0 "$@")"
   [[ "$rc" == 0 ]] || die "up.sh failed restarting the $name (log $(rel "$log"))"
+}
+
+# A replica KILLed with its loop: nothing but the next up.sh can bring it back. Needs the aggregator at scale 2 or more.
+case_replica() {
+  local name=aggregator-2 old old_sup scaled=0 log="$LOGS/$CASE_NO-replica.log" started rc took problem="" port instance
+  ensure_up
+  load_scale
+  if ((SERVICE_SCALE[aggregator] < 2)); then
+    say "scaling the aggregator to 2 for this case (log $(rel "$LOGS/$CASE_NO-replica-scale-up.log"))"
+    [[ "$(run_up "$LOGS/$CASE_NO-replica-scale-up.log" DEMO_ATTEMPTS=0 SCALE=aggregator=2)" == 0 ]] ||
+      die "up.sh with SCALE=aggregator=2 failed (log $(rel "$LOGS/$CASE_NO-replica-scale-up.log"))"
+    scaled=1
+  fi
+  old="$(service_pid "$name")" old_sup="$(supervisor_pid "$name")"
+  kill_all "$name" "supervisor-$name"
+  started=$(now_ms)
+  rc="$(run_up "$log")"
+  took="$(seconds_since "$started")"
+  port="$(service_port "$name")"
+  if [[ "$rc" != 0 ]]; then
+    problem="up.sh exited $rc"
+  elif [[ -z "$(service_pid "$name")" || "$(service_pid "$name")" == "$old" || -z "$(supervisor_pid "$name")" || "$(supervisor_pid "$name")" == "$old_sup" ]]; then
+    problem="$name was not started again under a new pid and supervisor (pid $old → $(service_pid "$name"), supervisor $old_sup → $(supervisor_pid "$name"))"
+  elif ! all_ready; then
+    problem="up.sh exited 0 but a service is not ready"
+  else
+    problem="$(pids_live)" || true
+  fi
+  if [[ -z "$problem" ]]; then
+    instance="$(tr '\0' '\n' 2>/dev/null <"/proc/$(service_pid "$name")/environ" | sed -n 's/^SERVICE_INSTANCE=//p')"
+    record replica ok "one up.sh: exit 0 in $took s, $name back (pid $old → $(service_pid "$name"), port $port, instance ${instance:-?}), all $(processes | wc -l) service processes ready (log $(rel "$log"))"
+  else
+    record replica FAIL "$problem ($took s; log $(rel "$log"))"
+  fi
+  if ((scaled)); then
+    say "scaling the aggregator back to 1 (log $(rel "$LOGS/$CASE_NO-replica-scale-down.log"))"
+    [[ "$(run_up "$LOGS/$CASE_NO-replica-scale-down.log" DEMO_ATTEMPTS=0 SCALE=aggregator=1)" == 0 ]] ||
+      die "up.sh with SCALE=aggregator=1 failed (log $(rel "$LOGS/$CASE_NO-replica-scale-down.log"))"
+  fi
 }
 
 # SERVICE is a consumer; its queue has its name.
@@ -202,7 +253,7 @@ case_watchdog() {
     allow_all_queues
     started=$(now_ms)
     deadline=$(($(date +%s) + 90))
-    until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${SERVICE_PORT[$name]}/health/ready" 2>/dev/null; do
+    until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$(service_port "$name")/health/ready" 2>/dev/null; do
       if (($(date +%s) >= deadline)); then
         verdict=FAIL detail+=", then not ready within 90 s of its queue coming back"
         break
@@ -237,6 +288,7 @@ main() {
       unattended) case_unattended ;;
       watchdog-*) case_watchdog "${case#watchdog-}" ;;
       supervisor) case_kill_then_up supervisor supervisor ;;
+      replica) case_replica ;;
       *+*) case_kill_then_up "$case" "${case%%+*}" "${case#*+}" ;;
       *) case_kill_then_up "$case" "$case" ;;
     esac

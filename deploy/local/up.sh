@@ -3,20 +3,29 @@
 #   installs what is missing (PostgreSQL 15, RabbitMQ, jq, openssl), starts PostgreSQL on 127.0.0.1:55432 and
 #   RabbitMQ on 127.0.0.1:55672 (management UI :55673), builds the four services and the setup tool
 #   (deploy/local/services.slnf), applies migrations and the broker topology, registers the dashboard key
-#   (setup dashboard-key), starts the four services, loads the demo catalogue and a current cycle, sends a burst of
-#   demo attempts and prints the track statistics once they include that burst.
+#   (setup dashboard-key), starts the four services (each consumer as many processes as --scale asks), waits for every
+#   process's /health/ready, loads the demo catalogue and a current cycle, sends a burst of demo attempts and prints the
+#   track statistics once they include that burst.
 # A second run reuses whatever is running and brings back what is not, at once: a KILLed PostgreSQL (its stale lock
-# is removed once its old backends are gone), a KILLed RabbitMQ node, a KILLed service or its supervisor. Each service
+# is removed once its old backends are gone), a KILLed RabbitMQ node, a KILLed service, replica or supervisor. Each one
 # runs under a supervising loop (lib/supervise.sh) that restarts it by itself when it fails (exit 70 from the bus
 # watchdog, a crash, a KILL). State, logs and pid files live in .local/ (git-ignored); secrets are generated once into
 # .local/credentials.env. Stop with deploy/local/down.sh; deploy/local/selftest-kill.sh is the crash test.
 #
-# Usage: deploy/local/up.sh [--with-prometheus]
+# Usage: deploy/local/up.sh [--scale SERVICE=N]... [--with-prometheus]
+#   --scale SERVICE=N (or SCALE="SERVICE=N ..."; --scale wins): runs N processes (1..9) of a consumer, event-ingestor
+#   or aggregator. Replica k is named SERVICE for k = 1 and SERVICE-k after that: pid files .local/pids/<name>.pid
+#   (and <name>.supervisor.pid/.status), log .local/logs/<name>.log, SERVICE_INSTANCE <name>@local (rollup_state,
+#   audit rows, logs), port base + 10 × (k − 1) (event-ingestor 5103, 5113, …; aggregator 5104, 5114, …); see
+#   lib/local.sh. The scale is kept in .local/scale, so a later up.sh without --scale keeps it, starts any replica that
+#   is missing and stops (TERM through its supervisor) the replicas above a smaller scale. The APIs stay at one process
+#   each: there is no local load balancer in front of their one fixed port, so asking to scale them is an error.
 #   --with-prometheus (or WITH_PROMETHEUS=1): once the services are up, also runs Prometheus (Debian's prometheus
 #   package, installed if missing) on http://127.0.0.1:55690 with deploy/observability/prometheus.yml and its alert
-#   rules, data in .local/prometheus, and waits until it scrapes all four services (lib/prometheus.sh).
+#   rules (linked from .local/prometheus-config/, where up.sh writes the consumer replicas' file_sd target lists),
+#   data in .local/prometheus, and waits until it scrapes every process (lib/prometheus.sh).
 #
-# Environment: DEMO_ATTEMPTS (default 12; 0 skips the burst), READY_TIMEOUT_S (default 90),
+# Environment: SCALE (above), DEMO_ATTEMPTS (default 12; 0 skips the burst), READY_TIMEOUT_S (default 90),
 # STATS_TIMEOUT_S (default 60), ANSWER_EVENTS_RETENTION_DAYS and OTEL_EXPORTER_OTLP_ENDPOINT (passed to services).
 # Every process gets its own environment, exported in a subshell on purpose:
 # shellcheck disable=SC2030,SC2031
@@ -39,7 +48,14 @@ CATALOGUE_FILE="$HERE/demo-catalogue.json"
 BUILD_TARGET="$HERE/services.slnf"
 DASHBOARD_KEY_NAME=local-dashboard
 WITH_PROMETHEUS="${WITH_PROMETHEUS:-0}"
-USAGE="usage: deploy/local/up.sh [--with-prometheus]"
+USAGE="usage: deploy/local/up.sh [--scale SERVICE=N]... [--with-prometheus]
+  --scale SERVICE=N   run N processes (1-$MAX_REPLICAS) of a consumer: ${SCALABLE_SERVICES[*]}; kept in .local/scale
+                      for later runs (also SCALE=\"aggregator=3 event-ingestor=2\"). The APIs (attempts-api, stats-api)
+                      run one process each: there is no local load balancer in front of their fixed ports.
+  --with-prometheus   also run Prometheus on http://127.0.0.1:55690 (or WITH_PROMETHEUS=1)"
+# What --scale and SCALE asked for (SERVICE=N items, in order); applied over .local/scale once the lock is held.
+SCALE="${SCALE:-}"
+SCALE_ARGS=()
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -58,6 +74,16 @@ parse_args() {
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --with-prometheus) WITH_PROMETHEUS=1 ;;
+      --scale)
+        [[ $# -ge 2 ]] || die "--scale needs SERVICE=N (e.g. --scale aggregator=3); $USAGE"
+        parse_scale_item "$2" --scale >/dev/null || exit 1
+        SCALE_ARGS+=("$2")
+        shift
+        ;;
+      --scale=*)
+        parse_scale_item "${1#--scale=}" --scale >/dev/null || exit 1
+        SCALE_ARGS+=("${1#--scale=}")
+        ;;
       -h | --help)
         echo "$USAGE"
         exit 0
@@ -67,6 +93,31 @@ parse_args() {
     shift
   done
   [[ "$WITH_PROMETHEUS" =~ ^[01]$ ]] || die "WITH_PROMETHEUS must be 0 or 1"
+  # SCALE first, so that --scale wins over it.
+  local item env_items=()
+  read -r -a env_items <<<"${SCALE//,/ }" || true
+  for item in "${env_items[@]}"; do parse_scale_item "$item" SCALE >/dev/null || exit 1; done
+  SCALE_ARGS=("${env_items[@]}" "${SCALE_ARGS[@]}")
+}
+
+# The scale: what .local/scale kept from the last run, with SCALE and --scale applied over it; saved for the next run.
+resolve_scale() {
+  local item parsed previous
+  load_scale
+  previous="$(for s in "${SCALABLE_SERVICES[@]}"; do printf '%s=%s ' "$s" "${SERVICE_SCALE[$s]}"; done)"
+  for item in "${SCALE_ARGS[@]}"; do
+    [[ -n "$item" ]] || continue
+    parsed="$(parse_scale_item "$item" --scale)" || exit 1
+    SERVICE_SCALE[${parsed% *}]="${parsed#* }"
+  done
+  save_scale
+  local now
+  now="$(for s in "${SCALABLE_SERVICES[@]}"; do printf '%s=%s ' "$s" "${SERVICE_SCALE[$s]}"; done)"
+  if [[ "$now" != "$previous" ]]; then
+    say "scale: ${now% } (was ${previous% }; kept in $(rel "$SCALE_FILE"))"
+  else
+    say "scale: ${now% } (from $(rel "$SCALE_FILE"); change it with --scale SERVICE=N)"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -282,12 +333,14 @@ ensure_dashboard_key() {
 # ---------------------------------------------------------------------------------------------------------------
 # Services
 
-# Exports what SERVICE reads from its environment; runs inside the service's subshell.
+# Exports what replica NAME (a service, or aggregator-2 and the like) reads from its environment; runs inside its
+# subshell. Its instance name is NAME@local: stable across restarts, and each replica's own.
 export_service_env() {
-  export ASPNETCORE_URLS="http://127.0.0.1:${SERVICE_PORT[$1]}"
+  export ASPNETCORE_URLS
+  ASPNETCORE_URLS="http://127.0.0.1:$(service_port "$1")"
   export ConnectionStrings__RabbitMq="$RABBITMQ_URL"
   export SERVICE_INSTANCE="$1@local"
-  case "$1" in
+  case "$(replica_service "$1")" in
     attempts-api)
       export ConnectionStrings__Telemetry
       ConnectionStrings__Telemetry="$(npgsql telemetry_attempts "$ROLE_PASSWORD_ATTEMPTS_API")"
@@ -317,7 +370,7 @@ export_service_env() {
 # operator expects), keeps each service's supervision independent (no single daemon whose death orphans all four) and
 # follows the same rule as the systemd units in deploy/systemd (Restart=on-failure).
 #
-# Starts SERVICE unless its supervising loop still runs (a loop waiting out a backoff is told to restart at once).
+# Starts replica NAME (see lib/local.sh) unless its supervising loop still runs (a loop waiting out a backoff is told to restart at once).
 # One that was rebuilt since it started (a newer assembly in its output folder) is restarted so it runs the code just
 # built; one that runs without its loop (the loop was KILLed, or an older up.sh started it) is restarted under one.
 start_service() {
@@ -325,7 +378,7 @@ start_service() {
   dll="$(service_dll "$name")"
   pid_file="$(service_pid_file "$name")"
   log="$(service_log "$name")"
-  port="${SERVICE_PORT[$name]}"
+  port="$(service_port "$name")"
   [[ -f "$dll" ]] || die "$(rel "$dll") is missing after the build"
 
   sup="$(supervisor_pid "$name")"
@@ -365,7 +418,8 @@ start_service() {
 # Waits until SERVICE answers /health/ready. Its supervisor restarts it if it exits, but a service that keeps exiting
 # while it starts (a bad setting, say) will not get better by itself: after two such exits it is stopped and up.sh fails.
 wait_ready() {
-  local name="$1" port="${SERVICE_PORT[$1]}" deadline restarts0 restarts
+  local name="$1" port deadline restarts0 restarts
+  port="$(service_port "$name")"
   deadline=$(($(date +%s) + READY_TIMEOUT_S))
   restarts0="$(supervisor_status "$name" restarts 0)"
   until curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$port/health/ready" 2>/dev/null; do
@@ -385,21 +439,67 @@ wait_ready() {
   done
 }
 
+# Replicas above the scale (a smaller --scale than before): TERM through their supervisors, all at once, then their
+# pid, supervisor and status files go.
+scale_down() {
+  local service name k extras=()
+  for service in "${SCALABLE_SERVICES[@]}"; do
+    while IFS= read -r name; do
+      k="$(replica_index "$name")"
+      if ((k > SERVICE_SCALE[$service])); then extras+=("$name"); fi
+    done < <(extra_replicas_on_disk "$service")
+  done
+  if ((${#extras[@]} > 0)); then
+    say "scaling down: stopping ${extras[*]}"
+    stop_services 45 "${extras[@]}"
+  fi
+  # Status files of replicas above the scale (also those down.sh stopped) go too.
+  local file
+  for file in "$LOCAL_PIDS"/*.supervisor.status; do
+    [[ -e "$file" ]] || continue
+    name="$(basename "$file" .supervisor.status)"
+    is_replica_name "$name" || continue
+    service="$(replica_service "$name")"
+    if (($(replica_index "$name") > SERVICE_SCALE[$service])); then rm -f "$file"; fi
+  done
+}
+
 start_services() {
-  local started name
+  local started name wanted=()
   started=$(now_ms)
-  for name in "${SERVICES[@]}"; do start_service "$name"; done
-  for name in "${SERVICES[@]}"; do wait_ready "$name"; done
-  say "all four services ready ($(elapsed "$started"))"
+  mapfile -t wanted < <(wanted_replicas)
+  scale_down
+  for name in "${wanted[@]}"; do start_service "$name"; done
+  for name in "${wanted[@]}"; do wait_ready "$name"; done
+  say "all ${#wanted[@]} service processes ready: $(for s in "${SERVICES[@]}"; do printf '%s ×%s, ' "$s" "${SERVICE_SCALE[$s]}"; done | sed 's/, $//') ($(elapsed "$started"))"
+}
+
+# What Prometheus scrapes: JOB=127.0.0.1:PORT for every service process of the scale.
+scrape_targets() {
+  local name
+  while IFS= read -r name; do echo "$(replica_service "$name")=127.0.0.1:$(service_port "$name")"; done < <(wanted_replicas)
+}
+
+# A Prometheus left running by an earlier up.sh --with-prometheus follows the scale too (its replica target files are
+# rewritten; it re-reads them by itself), so replicas that were scaled away are not reported down.
+update_running_prometheus() {
+  local pid targets=()
+  pid="$(prometheus_pid)"
+  [[ -n "$pid" ]] || return 0
+  mapfile -t targets < <(scrape_targets)
+  prometheus_write_config "${targets[@]}"
+  say "Prometheus (pid $pid) runs: its scrape targets follow the scale (${#targets[@]} service processes)"
 }
 
 start_prometheus() {
-  local started
+  local started targets=()
   started=$(now_ms)
+  mapfile -t targets < <(scrape_targets)
+  prometheus_write_config "${targets[@]}"
   prometheus_start
-  say "Prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT; waiting for it to scrape the four services"
-  prometheus_wait_targets 60 "${SERVICES[@]}"
-  say "Prometheus scrapes all four services ($(elapsed "$started")); alerts: http://127.0.0.1:$PROMETHEUS_PORT/alerts"
+  say "Prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT; waiting for it to scrape all ${#targets[@]} service processes"
+  prometheus_wait_targets 60 "${targets[@]}"
+  say "Prometheus scrapes all ${#targets[@]} service processes ($(elapsed "$started")); alerts: http://127.0.0.1:$PROMETHEUS_PORT/alerts"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -560,17 +660,21 @@ print_stats_table() {
 }
 
 print_summary() {
-  local name
+  local service name k
   say "the pipeline is running:"
-  for name in attempts-api stats-api event-ingestor aggregator; do
-    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s (supervisor pid %s, %s restarts)\n' "$name" "${SERVICE_PORT[$name]}" \
-      "$(service_pid "$name")" "$(rel "$(service_log "$name")")" "$(supervisor_pid "$name")" "$(supervisor_status "$name" restarts 0)"
+  for service in attempts-api stats-api event-ingestor aggregator; do
+    for ((k = 1; k <= SERVICE_SCALE[$service]; k++)); do
+      name="$(replica_name "$service" "$k")"
+      printf '       %-17s http://127.0.0.1:%-5s pid %-8s log %s (supervisor pid %s, %s restarts)\n' "$name" "$(service_port "$name")" \
+        "$(service_pid "$name")" "$(rel "$(service_log "$name")")" "$(supervisor_pid "$name")" "$(supervisor_status "$name" restarts 0)"
+    done
   done
-  printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
-  printf '       %-15s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"
+  printf '       %-17s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
+  printf '       %-17s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"
   if [[ -n "$(prometheus_pid)" ]]; then
-    printf '       %-15s http://127.0.0.1:%-5s pid %-8s log %s\n' prometheus "$PROMETHEUS_PORT" "$(prometheus_pid)" "$(rel "$PROMETHEUS_LOG")"
+    printf '       %-17s http://127.0.0.1:%-5s pid %-8s log %s\n' prometheus "$PROMETHEUS_PORT" "$(prometheus_pid)" "$(rel "$PROMETHEUS_LOG")"
   fi
+  say "scale:   $(for s in "${SCALABLE_SERVICES[@]}"; do printf '%s=%s ' "$s" "${SERVICE_SCALE[$s]}"; done)(kept in $(rel "$SCALE_FILE"); deploy/local/up.sh --scale SERVICE=N changes it)"
   say "secrets: $(rel "$CREDENTIALS_FILE")   (set -a; . .local/credentials.env; set +a)"
   say "try:     curl -H \"X-Api-Key: \$STATS_API_KEY\" \$STATS_URL/api/stats/cycle/current"
   say "token:   deploy/local/token.sh WALLET      stop: deploy/local/down.sh"
@@ -584,6 +688,7 @@ main() {
   [[ "$DEMO_ATTEMPTS" =~ ^[0-9]+$ ]] || die "DEMO_ATTEMPTS must be a number"
   take_local_lock
   mkdir -p "$LOCAL_LOGS" "$LOCAL_PIDS"
+  resolve_scale
   # The postgres OS user must reach its folder and log inside.
   chmod 711 "$LOCAL_DIR"
 
@@ -603,6 +708,8 @@ main() {
   if [[ $WITH_PROMETHEUS -eq 1 ]]; then
     step "prometheus"
     start_prometheus
+  else
+    update_running_prometheus
   fi
   step "demo data"
   load_catalogue

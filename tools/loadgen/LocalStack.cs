@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -7,8 +8,20 @@ namespace Telemetry.LoadGen;
 
 /// <summary>
 /// The running stack as deploy/local/up.sh leaves it: URLs and secrets from .local/credentials.env, process ids from
-/// .local/pids/*.pid.
+/// .local/pids/*.pid. A consumer may run as several processes (up.sh --scale): replica 1 has SERVICE.pid, replica k
+/// SERVICE-k.pid (deploy/local/lib/local.sh names them); see <see cref="Replicas"/>.
 /// </summary>
+/// <summary>One process of a service: its pid file's name (aggregator-2), replica number and pid.</summary>
+public sealed record Replica(string Service, string Name, int Index, int Pid)
+{
+    /// <summary>SERVICE_INSTANCE from its environment (up.sh sets NAME@local), as in rollup_state and audit rows.</summary>
+    public string? Instance => LocalStack.EnvironmentOf(Pid, "SERVICE_INSTANCE");
+
+    /// <summary>Its base URL, from ASPNETCORE_URLS in its environment.</summary>
+    public Uri? Url => LocalStack.EnvironmentOf(Pid, "ASPNETCORE_URLS")?.Split(';')[0] is { Length: > 0 } url
+                       && Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var uri) ? uri : null;
+}
+
 public sealed class LocalStack
 {
     public static readonly string[] Services = ["attempts-api", "stats-api", "event-ingestor", "aggregator"];
@@ -71,27 +84,56 @@ public sealed class LocalStack
         return Directory.Exists($"/proc/{pid}") ? pid : null;
     }
 
-    /// <summary>The aggregator's flush interval from its environment, else the service default.</summary>
-    public TimeSpan AggregatorFlushInterval()
+    /// <summary>
+    /// The live processes of a service, by replica number: SERVICE.pid, then SERVICE-2.pid, SERVICE-3.pid… (up.sh --scale).
+    /// Other files in pids/ (supervisors, other services) are ignored.
+    /// </summary>
+    public IReadOnlyList<Replica> Replicas(string service)
     {
-        if (Pid("aggregator") is { } pid)
+        var dir = Path.Combine(LocalDir, "pids");
+        if (!Directory.Exists(dir))
+            return [];
+        var found = new List<Replica>();
+        foreach (var file in Directory.EnumerateFiles(dir, service + "*.pid"))
         {
-            try
-            {
-                foreach (var entry in File.ReadAllText($"/proc/{pid}/environ").Split('\0'))
-                    if (entry.StartsWith("AggregatorOptions__FlushInterval=", StringComparison.Ordinal)
-                        && TimeSpan.TryParse(entry[(entry.IndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var interval))
-                        return interval;
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            var name = Path.GetFileNameWithoutExtension(file);
+            var index = name == service ? 1
+                : name.StartsWith(service + "-", StringComparison.Ordinal)
+                  && int.TryParse(name.AsSpan(service.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k >= 2 ? k
+                : 0;
+            if (index > 0 && Pid(name) is { } pid)
+                found.Add(new Replica(service, name, index, pid));
         }
-        return new AggregatorOptions().FlushInterval;
+        return found.OrderBy(r => r.Index).ToList();
     }
+
+    /// <summary>Every live process of the four services, replicas included, in <see cref="Services"/> order.</summary>
+    public IReadOnlyList<Replica> AllReplicas() => Services.SelectMany(Replicas).ToList();
+
+    /// <summary>A variable from a process's environment (/proc/PID/environ), or null.</summary>
+    public static string? EnvironmentOf(int pid, string key)
+    {
+        try
+        {
+            foreach (var entry in File.ReadAllText($"/proc/{pid}/environ").Split('\0'))
+                if (entry.StartsWith(key + "=", StringComparison.Ordinal))
+                    return entry[(key.Length + 1)..];
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>The aggregator's flush interval from its environment, else the service default.</summary>
+    public TimeSpan AggregatorFlushInterval() =>
+        Pid("aggregator") is { } pid && EnvironmentOf(pid, "AggregatorOptions__FlushInterval") is { } text
+        && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var interval)
+            ? interval
+            : new AggregatorOptions().FlushInterval;
 
     public HttpClient ManagementClient()
     {

@@ -66,7 +66,7 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     public PhasePeaks Peaks { get; private set; } = new();
 
-    /// <summary>The largest anonymous memory sampled per service over the whole run.</summary>
+    /// <summary>The largest anonymous memory sampled per service process (replicas by their pid file's name) over the whole run.</summary>
     public Dictionary<string, double> PeakAnonymousMb { get; } = [];
 
     /// <summary>Every progress sample: seconds since start, events accepted, in answer_events, in the aggregates.</summary>
@@ -84,7 +84,7 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
 
     public async Task RunAsync(TimeSpan every, CancellationToken stop)
     {
-        say("   time      sent  accepted  ev.accepted  errors  429s  answer_events  aggregated  aggr.lag  outbox  q.ingestor  q.aggregator  fresh.last  rss attempts/stats/ingestor/aggregator MB");
+        say("   time      sent  accepted  ev.accepted  errors  429s  answer_events  aggregated  aggr.lag  outbox  q.ingestor  q.aggregator  fresh.last  rss attempts/stats/ingestor/aggregator MB (replicas +)");
         long lastAccepted = 0;
         var last = _clock.Elapsed;
         while (!stop.IsCancellationRequested)
@@ -116,10 +116,14 @@ public sealed class Monitor(LocalStack stack, PipelineView view, Counters counte
                     peaks.WhileLoading.Add((_clock.Elapsed.TotalSeconds, lag, outbox, ingestorQueue, aggregatorQueue));
                 Samples.Add((_clock.Elapsed.TotalSeconds, events, rows, aggregated));
                 var fresh = probes.All.LastOrDefault(p => p.Freshness is not null)?.Freshness;
-                foreach (var service in LocalStack.Services)
-                    if (stack.Pid(service) is { } servicePid && ProcessStats.AnonymousMb(servicePid) is { } anonymous)
-                        PeakAnonymousMb[service] = Math.Max(PeakAnonymousMb.GetValueOrDefault(service), anonymous);
-                var rss = string.Join('/', LocalStack.Services.Select(s => stack.Pid(s) is { } pid && ProcessStats.MemoryMb(pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"));
+                var replicas = stack.AllReplicas();
+                foreach (var replica in replicas)
+                    if (ProcessStats.AnonymousMb(replica.Pid) is { } anonymous)
+                        PeakAnonymousMb[replica.Name] = Math.Max(PeakAnonymousMb.GetValueOrDefault(replica.Name), anonymous);
+                // A service's replicas joined with '+': 229/124/195+180/209+200+190.
+                var rss = string.Join('/', LocalStack.Services.Select(s => replicas.Where(r => r.Service == s).ToList() is { Count: > 0 } mine
+                    ? string.Join('+', mine.Select(r => ProcessStats.MemoryMb(r.Pid, "VmRSS") is { } mb ? $"{mb:N0}" : "-"))
+                    : "-"));
                 var now = _clock.Elapsed;
                 var rate = (accepted - lastAccepted) / (now - last).TotalSeconds;
                 (lastAccepted, last) = (accepted, now);

@@ -56,30 +56,37 @@ public static class ProcessStats
     }
 }
 
-/// <summary>CPU seconds per process between two snapshots: where the machine's time went during a phase.</summary>
+/// <summary>
+/// CPU seconds per process between two snapshots: where the machine's time went during a phase. A service that runs as
+/// several processes (up.sh --scale) has a row per replica (named like its pid file: aggregator, aggregator-2, …) and
+/// a row "SERVICE, N replicas" with their sum; a replica restarted in between (another pid) is left out.
+/// </summary>
 public sealed class CpuSnapshot
 {
-    private readonly Dictionary<string, TimeSpan> _cpu = [];
-
-    public IReadOnlyDictionary<string, TimeSpan> Values => _cpu;
+    private readonly Dictionary<string, (int Pid, TimeSpan Cpu, string? Service)> _cpu = [];
 
     public static CpuSnapshot Take(LocalStack stack)
     {
         var snapshot = new CpuSnapshot();
-        foreach (var service in LocalStack.Services)
-            if (stack.Pid(service) is { } pid)
-                snapshot._cpu[service] = ProcessCpu.WithReapedChildren(pid);
+        foreach (var replica in stack.AllReplicas())
+            snapshot._cpu[replica.Name] = (replica.Pid, ProcessCpu.WithReapedChildren(replica.Pid), replica.Service);
         if (stack.Pid("postgres") is { } postgres)
-            snapshot._cpu["postgres"] = ProcessCpu.WithLiveChildren(postgres);
+            snapshot._cpu["postgres"] = (postgres, ProcessCpu.WithLiveChildren(postgres), null);
         if (RabbitBeamPid(stack) is { } beam)
-            snapshot._cpu["rabbitmq"] = ProcessCpu.WithReapedChildren(beam);
+            snapshot._cpu["rabbitmq"] = (beam, ProcessCpu.WithReapedChildren(beam), null);
         using var self = System.Diagnostics.Process.GetCurrentProcess();
-        snapshot._cpu["loadgen"] = self.TotalProcessorTime;
+        snapshot._cpu["loadgen"] = (Environment.ProcessId, self.TotalProcessorTime, null);
         return snapshot;
     }
 
-    public static Dictionary<string, TimeSpan> Between(CpuSnapshot before, CpuSnapshot after) =>
-        after._cpu.Where(kv => before._cpu.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value - before._cpu[kv.Key]);
+    public static Dictionary<string, TimeSpan> Between(CpuSnapshot before, CpuSnapshot after)
+    {
+        var same = after._cpu.Where(kv => before._cpu.TryGetValue(kv.Key, out var b) && b.Pid == kv.Value.Pid).ToList();
+        var result = same.ToDictionary(kv => kv.Key, kv => kv.Value.Cpu - before._cpu[kv.Key].Cpu);
+        foreach (var service in same.Where(kv => kv.Value.Service is not null).GroupBy(kv => kv.Value.Service!).Where(g => g.Count() > 1))
+            result[$"{service.Key}, {service.Count()} replicas"] = service.Aggregate(TimeSpan.Zero, (sum, kv) => sum + result[kv.Key]);
+        return result;
+    }
 
     /// <summary>rabbitmq.pid holds the launcher script; the Erlang VM is the beam.smp whose command line names our node folder.</summary>
     public static int? RabbitBeamPid(LocalStack stack)

@@ -51,13 +51,16 @@ public static class Program
                 throw new InvalidOperationException($"{name} is not ready");
         await using var database = NpgsqlDataSource.Create(stack.DatabaseConnectionString);
         var flushInterval = stack.AggregatorFlushInterval();
+        var scale = LocalStack.Services.ToDictionary(s => s, s => stack.Replicas(s).Count);
+        using var metricsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
 
         var tracks = Catalogue.Plan(options.Tracks, runId, random);
         var loadTracks = tracks.Where(t => !t.IsProbe).ToList();
         var probeTrack = tracks.Single(t => t.IsProbe);
         Say($"run {runId}, seed {options.Seed}: {options.Rate:N0} attempts/s for {options.Duration.TotalSeconds:N0}s"
             + (options.HalfRateDuration > TimeSpan.Zero ? $", then {options.Rate / 2:N0}/s for {options.HalfRateDuration.TotalSeconds:N0}s" : "")
-            + $"; {options.WalletCount:N0} wallets, {loadTracks.Count} tracks ({string.Join(", ", loadTracks.Select(t => t.Questions.Length))} questions) + a probe track; aggregator flush {flushInterval.TotalSeconds:N1}s");
+            + $"; {options.WalletCount:N0} wallets, {loadTracks.Count} tracks ({string.Join(", ", loadTracks.Select(t => t.Questions.Length))} questions) + a probe track; aggregator flush {flushInterval.TotalSeconds:N1}s"
+            + $"; processes: {string.Join(", ", scale.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
         await Catalogue.CreateTracksAsync(attemptsHttp, stack.AdminKey, tracks);
         var cycles = await Catalogue.CreateCyclesAsync(attemptsHttp, stack.AdminKey, options.Duration + options.HalfRateDuration, Say);
         Say($"created {tracks.Count} tracks and cycles {string.Join(", ", cycles.Select(c => $"{c.CycleNumber} ({c.StartsAt:HH:mm:ss} → {c.EndsAt:u})"))}");
@@ -65,7 +68,8 @@ public static class Program
         const int probeWalletCount = 5;
         var wallets = Enumerable.Range(0, options.WalletCount + probeWalletCount).Select(_ => "0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20))).ToArray();
         var tokens = wallets.Select(w => Tokens.For(stack, w, TimeSpan.FromHours(12))).ToArray();
-        var peakReset = LocalStack.Services.All(s => stack.Pid(s) is { } pid && ProcessStats.ResetPeak(pid));
+        var peakReset = stack.AllReplicas().All(r => ProcessStats.ResetPeak(r.Pid));
+        var workBefore = await ReplicaWork.TakeAsync(stack, database, metricsHttp);
 
         var counters = new Counters();
         var driver = new Driver(attemptsHttp, tokens, counters, Say);
@@ -124,7 +128,12 @@ public static class Program
 
         // A late duplicate would show up after the totals first matched: give the aggregator a few more flushes.
         await Task.Delay(flushInterval * 3);
-        var memory = LocalStack.Services.ToDictionary(s => s, s => stack.Pid(s) is { } pid ? ProcessStats.MemoryMb(pid, "VmHWM") : null);
+        // Per process: a service's replicas by their pid file's name (aggregator, aggregator-2, …); a service with none left shows as gone.
+        var memory = LocalStack.Services.SelectMany(s => stack.Replicas(s) is { Count: > 0 } replicas
+                ? replicas.Select(r => (r.Name, ProcessStats.MemoryMb(r.Pid, "VmHWM")))
+                : [(s, (double?)null)])
+            .ToDictionary(x => x.Item1, x => x.Item2);
+        var replicaWork = ReplicaWork.Between(workBefore, await ReplicaWork.TakeAsync(stack, database, metricsHttp));
 
         Say("checking answer_events and every aggregate of the run's tracks and cycles against what was accepted");
         var verifier = new Verifier(database, statsHttp, stack.StatsApiKey, wallets, tracks.Select(t => t.TrackId).ToArray(), cycles.Select(c => c.CycleNumber).ToArray());
@@ -142,7 +151,7 @@ public static class Program
         }
 
         var report = new Report(options, runId, started, loadBefore, File.ReadAllText("/proc/loadavg").Trim(), flushInterval, loadTracks, cycles,
-            counters, phases, exactness, memory, monitor.PeakAnonymousMb, peakReset, bare, Clock.Elapsed);
+            counters, phases, exactness, memory, monitor.PeakAnonymousMb, peakReset, bare, Clock.Elapsed, scale, replicaWork);
         Directory.CreateDirectory(options.ResultsDir);
         var chart = $"loadtest-{runId}.svg";
         await File.WriteAllTextAsync(Path.Combine(options.ResultsDir, chart), Chart.Svg(monitor.Samples, $"run {runId}: cumulative events over time"));

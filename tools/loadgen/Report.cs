@@ -42,7 +42,8 @@ public sealed record PhaseResult(
 public sealed class Report(
     LoadOptions options, string runId, DateTimeOffset started, string loadBefore, string loadAfter, TimeSpan flush, IReadOnlyList<LoadTrack> tracks,
     IReadOnlyList<LoadCycle> cycles, Counters counters, IReadOnlyList<PhaseResult> phases, Exactness exactness,
-    IReadOnlyDictionary<string, double?> memory, IReadOnlyDictionary<string, double> anonymous, bool peakReset, IReadOnlyList<BareResult> bare, TimeSpan took)
+    IReadOnlyDictionary<string, double?> memory, IReadOnlyDictionary<string, double> anonymous, bool peakReset, IReadOnlyList<BareResult> bare, TimeSpan took,
+    IReadOnlyDictionary<string, int> scale, IReadOnlyList<ReplicaRow> replicaWork)
 {
     private const double MemoryLimitMb = 300;
 
@@ -60,7 +61,7 @@ public sealed class Report(
                      + $"(about 80% of attempts answer every question) plus a {Catalogue.ProbeQuestions}-question probe track; cycles {string.Join(" and ", cycles.Select(c => c.CycleNumber))} "
                      + $"(the second starts mid-run); {options.RetryShare:P0} of attempts resent after their 202 and {options.DuplicateShare:P0} sent twice at once; "
                      + $"at most {options.MaxInFlight} requests in flight; one probe every {options.ProbeInterval.TotalSeconds:N1}s, stats API polled every {options.ProbePoll.TotalMilliseconds:N0} ms; "
-                     + $"aggregator flush interval {flush.TotalSeconds:N1}s.");
+                     + $"aggregator flush interval {flush.TotalSeconds:N1}s; processes (deploy/local/up.sh --scale): {string.Join(", ", scale.Select(kv => $"{kv.Key} ×{kv.Value}"))}.");
         s.AppendLine();
 
         s.AppendLine("| measurement | " + string.Join(" | ", phases.Select(p => $"phase {p.Phase}: {p.OfferedRate:N0} attempts/s offered, {p.Duration.TotalSeconds:N0}s")) + " |");
@@ -96,6 +97,23 @@ public sealed class Report(
             foreach (var b in bare)
                 s.AppendLine($"| {(b.Topology == "fanout" ? "fan-out to two quorum queues, as the stack (ingestor + aggregator prefetch)" : "one quorum queue")} | {b.Messages:N0} | {b.PublishRate:N0} | {b.Rate:N0} | "
                              + $"**{(main.AggregatedPerSecond is { } e ? (e / b.Rate).ToString("N2") : "—")}** |");
+            s.AppendLine();
+        }
+
+        if (replicaWork.Count > 0)
+        {
+            s.AppendLine("| consumer process (pid file) | instance (SERVICE_INSTANCE) | port | events committed in this run: new / duplicate (its /metrics) | rollup_state events_applied, this run |");
+            s.AppendLine("|---|---|---:|---:|---:|");
+            foreach (var r in replicaWork)
+                s.AppendLine($"| {r.Name} | {r.Instance ?? "—"} | {(r.Port is { } port ? port.ToString(CultureInfo.InvariantCulture) : "—")} | "
+                             + $"{(r.New is { } n ? $"{n:N0}" : "—")} / {(r.Duplicate is { } d ? $"{d:N0}" : "—")}{(r.StartedDuringRun ? " (started during the run)" : "")} | "
+                             + $"{(r.RollupApplied is { } a ? $"{a:N0}" : "—")} |");
+            var applied = replicaWork.Where(r => r.RollupApplied is not null).ToList();
+            var ingestors = replicaWork.Where(r => r.Service == "event-ingestor").ToList();
+            s.AppendLine();
+            s.AppendLine($"- {applied.Count(r => r.RollupApplied > 0)} of {applied.Count} aggregator instances applied events, together {applied.Sum(r => r.RollupApplied ?? 0):N0}; "
+                         + $"{ingestors.Count(r => r.New > 0)} of {ingestors.Count} ingestor processes stored events, together {ingestors.Sum(r => r.New ?? 0):N0}. "
+                         + $"This run accepted {exactness.ExpectedEvents:N0} events, probes included (anything else submitted meanwhile counts here too).");
             s.AppendLine();
         }
 

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this file
-# What deploy/local/up.sh, down.sh and token.sh share: where the local state lives, the fixed ports and the four
-# services. Source it; it defines variables and functions only.
+# What deploy/local/up.sh, down.sh, selftest-kill.sh and the operator scripts share: where the local state lives, the
+# fixed ports, the four services and how their replicas are named. Source it; it defines variables and functions only.
 
 LOCAL_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 LOCAL_DIR="$LOCAL_REPO_ROOT/.local"
@@ -38,6 +38,130 @@ declare -A SERVICE_PORT=(
 )
 SETUP_DLL="$LOCAL_REPO_ROOT/tools/setup/bin/Release/net10.0/Telemetry.Setup.dll"
 
+# Replicas (`up.sh --scale aggregator=3`). The two consumers may run as several processes; the APIs run one each, since
+# there is no local load balancer in front of their one fixed port. This is the one place that knows the naming:
+#   replica k of SERVICE is named SERVICE for k = 1 and SERVICE-k for k = 2..MAX_REPLICAS (aggregator, aggregator-2, …);
+#   that name is its pid files (.local/pids/<name>.pid, <name>.supervisor.pid, <name>.supervisor.status), its log
+#   (.local/logs/<name>.log) and, as <name>@local, its instance name (SERVICE_INSTANCE: rollup_state, audit rows, logs);
+#   its port is the service's port + 10 × (k − 1): event-ingestor 5103, 5113, …, 5183 and aggregator 5104, 5114, …, 5184,
+#   which never meets another fixed port (5101, 5102, 55432, 55672, 55673, 55690) nor each other.
+# The scale last asked for is kept in .local/scale (SERVICE=N lines), so a later up.sh keeps it.
+SCALABLE_SERVICES=(event-ingestor aggregator)
+MAX_REPLICAS=9
+REPLICA_PORT_STEP=10
+SCALE_FILE="$LOCAL_DIR/scale"
+declare -A SERVICE_SCALE=()
+
+is_scalable() { [[ " ${SCALABLE_SERVICES[*]} " == *" $1 "* ]]; }
+
+# replica_name SERVICE K: aggregator 1 → aggregator, aggregator 3 → aggregator-3.
+replica_name() {
+  if (($2 == 1)); then printf '%s' "$1"; else printf '%s-%d' "$1" "$2"; fi
+}
+
+# Splits a replica NAME into "SERVICE K" (aggregator-3 → "aggregator 3", stats-api → "stats-api 1"); fails for a name
+# that is no replica of the four services.
+_replica_parse() {
+  local name="$1" service k
+  for service in "${SERVICES[@]}"; do
+    if [[ "$name" == "$service" ]]; then
+      echo "$service 1"
+      return 0
+    fi
+    if is_scalable "$service" && [[ "$name" =~ ^${service}-([0-9]+)$ ]]; then
+      k="${BASH_REMATCH[1]}"
+      if [[ "$k" != 0* ]] && ((k >= 2 && k <= MAX_REPLICAS)); then
+        echo "$service $k"
+        return 0
+      fi
+    fi
+  done
+  return 1
+}
+is_replica_name() { _replica_parse "$1" >/dev/null; }
+# The service a replica NAME belongs to (aggregator-3 → aggregator), and its number (→ 3).
+replica_service() {
+  local parsed
+  parsed="$(_replica_parse "$1")" || die "'$1' is not a service or a replica of one"
+  printf '%s' "${parsed% *}"
+}
+replica_index() {
+  local parsed
+  parsed="$(_replica_parse "$1")" || die "'$1' is not a service or a replica of one"
+  printf '%s' "${parsed#* }"
+}
+# The port replica NAME listens on.
+service_port() {
+  printf '%d' $((SERVICE_PORT[$(replica_service "$1")] + REPLICA_PORT_STEP * ($(replica_index "$1") - 1)))
+}
+
+# Checks "SERVICE=N" as given WHERE (--scale, SCALE, the scale file) and prints "SERVICE N"; dies with the reason.
+parse_scale_item() {
+  local item="$1" where="$2" service count
+  [[ "$item" == *=* ]] || die "$where: '$item' is not SERVICE=N (e.g. aggregator=3)"
+  service="${item%%=*}" count="${item#*=}"
+  if [[ " ${SERVICES[*]} " != *" $service "* ]]; then
+    die "$where: unknown service '$service' (the consumers that scale: ${SCALABLE_SERVICES[*]})"
+  fi
+  if ! is_scalable "$service"; then
+    die "$where: $service cannot be scaled: the APIs run one process each on their fixed port (there is no local load balancer); the consumers scale: ${SCALABLE_SERVICES[*]}"
+  fi
+  if ! [[ "$count" =~ ^[1-9][0-9]*$ ]] || ((count > MAX_REPLICAS)); then
+    die "$where: $service=$count: the number of replicas is a whole number from 1 to $MAX_REPLICAS"
+  fi
+  echo "$service $count"
+}
+
+# Reads .local/scale into SERVICE_SCALE (1 for every service it does not name).
+load_scale() {
+  local service count line parsed where
+  for service in "${SERVICES[@]}"; do SERVICE_SCALE[$service]=1; done
+  [[ -f "$SCALE_FILE" ]] || return 0
+  where="$(rel "$SCALE_FILE")"
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line="${line%%#*}"
+    line="${line//[[:space:]]/}"
+    [[ -n "$line" ]] || continue
+    parsed="$(parse_scale_item "$line" "$where")" || exit 1
+    count="${parsed#* }"
+    SERVICE_SCALE[${parsed% *}]="$count"
+  done <"$SCALE_FILE"
+}
+
+# Writes SERVICE_SCALE for the consumers to .local/scale.
+save_scale() {
+  local service tmp="$SCALE_FILE.tmp.$$"
+  {
+    echo "# Replicas per consumer, written by deploy/local/up.sh (--scale SERVICE=N or SCALE=\"SERVICE=N ...\"); later runs keep it."
+    for service in "${SCALABLE_SERVICES[@]}"; do echo "$service=${SERVICE_SCALE[$service]:-1}"; done
+  } >"$tmp"
+  mv -f "$tmp" "$SCALE_FILE"
+}
+
+# The replica names SERVICE_SCALE asks for, in start order (SERVICES, each one's replicas 1..N).
+wanted_replicas() {
+  local service k
+  for service in "${SERVICES[@]}"; do
+    for ((k = 1; k <= ${SERVICE_SCALE[$service]:-1}; k++)); do replica_name "$service" "$k"; echo; done
+  done
+}
+
+# The replicas 2..N of SERVICE that have a pid or supervisor pid file, whatever the scale says (what down.sh and a
+# scale-down stop), by number.
+extra_replicas_on_disk() {
+  local service="$1" file name k
+  is_scalable "$service" || return 0
+  for file in "$LOCAL_PIDS/$service"-*.pid; do
+    [[ -e "$file" ]] || continue
+    name="$(basename "$file" .pid)"
+    name="${name%.supervisor}"
+    if [[ "$name" != "$service" ]] && is_replica_name "$name"; then echo "${name##*-}"; fi
+  done | sort -n -u | while read -r k; do
+    replica_name "$service" "$k"
+    echo
+  done
+}
+
 LOCAL_TAG="${LOCAL_TAG:-local}"
 say() { printf '[%s] %s\n' "$LOCAL_TAG" "$*"; }
 warn() { printf '[%s] WARNING: %s\n' "$LOCAL_TAG" "$*" >&2; }
@@ -49,18 +173,24 @@ die() {
 # Shows a path relative to the repository root in messages.
 rel() { printf '%s' "${1#"$LOCAL_REPO_ROOT"/}"; }
 
-service_dll() { printf '%s/%s/bin/Release/net10.0/%s.dll' "$LOCAL_REPO_ROOT" "${SERVICE_PROJECT_DIR[$1]}" "${SERVICE_ASSEMBLY[$1]}"; }
+# SERVICE may be a replica name (aggregator-2) wherever a service is named below.
+service_dll() {
+  local service
+  service="$(replica_service "$1")"
+  printf '%s/%s/bin/Release/net10.0/%s.dll' "$LOCAL_REPO_ROOT" "${SERVICE_PROJECT_DIR[$service]}" "${SERVICE_ASSEMBLY[$service]}"
+}
 service_pid_file() { printf '%s/%s.pid' "$LOCAL_PIDS" "$1"; }
 service_log() { printf '%s/%s.log' "$LOCAL_LOGS" "$1"; }
 
 # Prints the pid recorded for SERVICE if that process is alive and still runs that service's assembly, so a stale
 # pid file (the pid reused by something else) never makes us signal an unrelated process.
 service_pid() {
-  local pid cmdline
+  local pid cmdline assembly
+  assembly="${SERVICE_ASSEMBLY[$(replica_service "$1")]}"
   pid="$(_live_pid "$(service_pid_file "$1")")" || return 0
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   # Not the supervising loop (its command line names the assembly too), nor its fork before the exec.
-  if [[ "$cmdline" == *"${SERVICE_ASSEMBLY[$1]}.dll"* && "$cmdline" != *supervise.sh* ]]; then
+  if [[ "$cmdline" == *"$assembly.dll"* && "$cmdline" != *supervise.sh* ]]; then
     echo "$pid"
   fi
 }
@@ -73,7 +203,7 @@ supervisor_pid_file() { printf '%s/%s.supervisor.pid' "$LOCAL_PIDS" "$1"; }
 supervisor_pid() {
   local pid cmdline
   pid="$(_live_pid "$(supervisor_pid_file "$1")")" || return 0
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   if [[ "$cmdline" == *"supervise.sh $1 "* ]]; then echo "$pid"; fi
 }
 

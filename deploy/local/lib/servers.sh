@@ -555,7 +555,7 @@ _rabbit_beam_pid() {
   local base="$1" pid args
   pid="$(_srv_read_pid "$base/node.pid")"
   _srv_pid_alive "$pid" && [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" == beam* ]] || return 0
-  args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+  args="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 0
   if [[ "$args" == *" -home $base "* && "$args" == *" -s rabbit boot"* ]]; then echo "$pid"; fi
 }
 
