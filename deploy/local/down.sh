@@ -44,6 +44,10 @@ main() {
     fi
     rabbit_stop "$RABBIT_DIR" "$LOCAL_PIDS/rabbitmq.pid" || die "could not stop RabbitMQ (pid file $(rel "$LOCAL_PIDS/rabbitmq.pid"))"
   fi
+  if [[ -d "$PG_STANDBY_DATA_DIR" ]]; then
+    if [[ -n "$(_pg_postmaster_of "$(realpath -m "$PG_STANDBY_DATA_DIR")")" ]]; then say "stopping the PostgreSQL standby"; fi
+    pg_stop "$PG_STANDBY_DATA_DIR" "$LOCAL_PIDS/postgres-standby.pid" || die "could not stop the PostgreSQL standby (data $(rel "$PG_STANDBY_DATA_DIR"))"
+  fi
   if [[ -d "$PG_DATA_DIR" ]]; then
     if [[ -n "$(_pg_postmaster_of "$(realpath -m "$PG_DATA_DIR")")" ]]; then say "stopping PostgreSQL"; else say "PostgreSQL was not running"; fi
     pg_stop "$PG_DATA_DIR" "$LOCAL_PIDS/postgres.pid" || die "could not stop PostgreSQL (data $(rel "$PG_DATA_DIR"))"

@@ -48,11 +48,14 @@ CATALOGUE_FILE="$HERE/demo-catalogue.json"
 BUILD_TARGET="$HERE/services.slnf"
 DASHBOARD_KEY_NAME=local-dashboard
 WITH_PROMETHEUS="${WITH_PROMETHEUS:-0}"
+STATS_REPLICA="${STATS_REPLICA:-0}"
 USAGE="usage: deploy/local/up.sh [--scale SERVICE=N]... [--with-prometheus]
   --scale SERVICE=N   run N processes (1-$MAX_REPLICAS) of a consumer: ${SCALABLE_SERVICES[*]}; kept in .local/scale
                       for later runs (also SCALE=\"aggregator=3 event-ingestor=2\"). The APIs (attempts-api, stats-api)
                       run one process each: there is no local load balancer in front of their fixed ports.
-  --with-prometheus   also run Prometheus on http://127.0.0.1:55690 (or WITH_PROMETHEUS=1)"
+  --with-prometheus   also run Prometheus on http://127.0.0.1:55690 (or WITH_PROMETHEUS=1)
+  --stats-replica     run a hot standby of PostgreSQL on 127.0.0.1:$PG_STANDBY_PORT and point the stats API at it
+                      (or STATS_REPLICA=1); a stats API already running keeps its database until restarted"
 # What --scale and SCALE asked for (SERVICE=N items, in order); applied over .local/scale once the lock is held.
 SCALE="${SCALE:-}"
 SCALE_ARGS=()
@@ -74,6 +77,7 @@ parse_args() {
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --with-prometheus) WITH_PROMETHEUS=1 ;;
+      --stats-replica) STATS_REPLICA=1 ;;
       --scale)
         [[ $# -ge 2 ]] || die "--scale needs SERVICE=N (e.g. --scale aggregator=3); $USAGE"
         parse_scale_item "$2" --scale >/dev/null || exit 1
@@ -93,6 +97,7 @@ parse_args() {
     shift
   done
   [[ "$WITH_PROMETHEUS" =~ ^[01]$ ]] || die "WITH_PROMETHEUS must be 0 or 1"
+  [[ "$STATS_REPLICA" =~ ^[01]$ ]] || die "STATS_REPLICA must be 0 or 1"
   # SCALE first, so that --scale wins over it.
   local item env_items=()
   read -r -a env_items <<<"${SCALE//,/ }" || true
@@ -243,6 +248,17 @@ start_postgres() {
   say "PostgreSQL ready on 127.0.0.1:$PG_PORT, pid $(cat "$LOCAL_PIDS/postgres.pid") ($(elapsed "$started"))"
 }
 
+# The stats API's read replica: streaming replication through its own slot (which keeps WAL on the primary for it;
+# after deleting .local/postgres-standby, drop it: SELECT pg_drop_replication_slot('local_stats')).
+start_stats_standby() {
+  local started
+  started=$(now_ms)
+  pg_start_standby "$PG_PORT" "$PG_SUPERUSER_PASSWORD" "$PG_STANDBY_DATA_DIR" "$PG_STANDBY_PORT" \
+    "$LOCAL_LOGS/postgres-standby.log" "$LOCAL_PIDS/postgres-standby.pid" "$PG_STANDBY_SLOT" durable 9>&- ||
+    die "the PostgreSQL standby did not start (log: $(rel "$LOCAL_LOGS/postgres-standby.log"))"
+  say "PostgreSQL standby streaming on 127.0.0.1:$PG_STANDBY_PORT, pid $(cat "$LOCAL_PIDS/postgres-standby.pid") ($(elapsed "$started"))"
+}
+
 start_rabbitmq() {
   local started
   started=$(now_ms)
@@ -357,7 +373,11 @@ export_service_env() {
       ;;
     stats-api)
       export ConnectionStrings__Telemetry
-      ConnectionStrings__Telemetry="$(npgsql telemetry_stats "$ROLE_PASSWORD_STATS_API")"
+      if ((STATS_REPLICA)); then
+        ConnectionStrings__Telemetry="$(PG_PORT=$PG_STANDBY_PORT npgsql telemetry_stats "$ROLE_PASSWORD_STATS_API")"
+      else
+        ConnectionStrings__Telemetry="$(npgsql telemetry_stats "$ROLE_PASSWORD_STATS_API")"
+      fi
       ;;
     *) die "unknown service $1" ;;
   esac
@@ -670,6 +690,10 @@ print_summary() {
     done
   done
   printf '       %-17s 127.0.0.1:%-11s pid %-8s log %s\n' postgres "$PG_PORT" "$(cat "$LOCAL_PIDS/postgres.pid")" "$(rel "$LOCAL_LOGS/postgres.log")"
+  if ((STATS_REPLICA)); then
+    printf '       %-17s 127.0.0.1:%-11s pid %-8s log %s (the stats API reads here)\n' postgres-standby "$PG_STANDBY_PORT" \
+      "$(cat "$LOCAL_PIDS/postgres-standby.pid")" "$(rel "$LOCAL_LOGS/postgres-standby.log")"
+  fi
   printf '       %-17s 127.0.0.1:%-11s pid %-8s log %s (management UI http://127.0.0.1:%s)\n' rabbitmq "$RABBIT_PORT" "$(cat "$LOCAL_PIDS/rabbitmq.pid")" "$(rel "$LOCAL_LOGS/rabbitmq.log")" "$RABBIT_MGMT_PORT"
   if [[ -n "$(prometheus_pid)" ]]; then
     printf '       %-17s http://127.0.0.1:%-5s pid %-8s log %s\n' prometheus "$PROMETHEUS_PORT" "$(prometheus_pid)" "$(rel "$PROMETHEUS_LOG")"
@@ -697,6 +721,7 @@ main() {
   ensure_credentials
   step "servers"
   start_postgres
+  if ((STATS_REPLICA)); then start_stats_standby; fi
   start_rabbitmq
   step "build"
   build

@@ -8,11 +8,15 @@ LOCAL_LOGS="$LOCAL_DIR/logs"
 LOCAL_PIDS="$LOCAL_DIR/pids"
 CREDENTIALS_FILE="$LOCAL_DIR/credentials.env"
 PG_DATA_DIR="$LOCAL_DIR/postgres/data"
+# up.sh --stats-replica: a hot standby of it, which the stats API reads from.
+PG_STANDBY_DATA_DIR="$LOCAL_DIR/postgres-standby/data"
+PG_STANDBY_SLOT=local_stats
 RABBIT_DIR="$LOCAL_DIR/rabbitmq"
 RABBIT_NODE="telemetry-local"
 
 # The fixed local ports (see BRIEF.md, "Fixed names"); the management UI port is ours to choose.
 PG_PORT=55432
+PG_STANDBY_PORT=55433
 RABBIT_PORT=55672
 RABBIT_MGMT_PORT=55673
 

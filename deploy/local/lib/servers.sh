@@ -221,7 +221,7 @@ pg_start() {
 # replication slot and writes standby.signal (-R), then started like any server (reads only; a write fails with
 # SQLSTATE 25006). A standby that exists already is only started.
 pg_start_standby() {
-  local primary_port="$1" password="$2" data_dir="$3" port="$4" log_file="$5" pid_file="$6" slot="${7:-standby}"
+  local primary_port="$1" password="$2" data_dir="$3" port="$4" log_file="$5" pid_file="$6" slot="${7:-standby}" mode="${8:-fast}"
   data_dir="$(realpath -m "$data_dir")"
   if [[ ! -f "$data_dir/PG_VERSION" ]]; then
     local home pwfile
@@ -242,7 +242,7 @@ pg_start_standby() {
       return 1
     fi
   fi
-  pg_start "$data_dir" "$port" "$password" "$log_file" "$pid_file" fast
+  pg_start "$data_dir" "$port" "$password" "$log_file" "$pid_file" "$mode"
 }
 
 _pg_initdb() {
