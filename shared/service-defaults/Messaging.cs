@@ -111,10 +111,9 @@ public sealed class ReceiveEndpointsHealthCheck(IBusControl bus) : IHealthCheck
 public sealed class BrokerProbe(RabbitMqAddress broker) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // No HostName or Port: every connection is opened on broker.Endpoints (one node, or each node of a cluster).
     private readonly ConnectionFactory _factory = new()
     {
-        HostName = broker.Host,
-        Port = broker.Port,
         VirtualHost = broker.VirtualHost,
         UserName = broker.Username,
         Password = broker.Password,
