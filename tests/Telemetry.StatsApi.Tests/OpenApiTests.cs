@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
+using Telemetry.Testing;
 using Xunit;
 using static Telemetry.StatsApi.Tests.HttpAssert;
 
@@ -100,17 +100,7 @@ public sealed class OpenApiTests(StatsApiFixture fixture) : IClassFixture<StatsA
     }
 
     [Fact]
-    public async Task The_reference_page_is_off_unless_switched_on()
-    {
-        using var off = fixture.Client(key: null);
-        Assert.Equal(HttpStatusCode.NotFound, (await off.GetAsync("/scalar")).StatusCode);
-
-        await using var on = fixture.Host.WithWebHostBuilder(b => b.UseSetting("OpenApi:Scalar", "true"));
-        using var client = on.CreateClient();
-        using var page = await client.GetAsync("/scalar");
-        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-    }
+    public Task The_reference_page_is_off_unless_switched_on() => ApiDocumentsAssert.ReferencePageIsOffUnlessSwitchedOnAsync(fixture.Host);
 
     private async Task<JsonElement> DocumentAsync() =>
         await OkJsonAsync(await fixture.Client(key: null).GetAsync("/openapi/v1.json"));
